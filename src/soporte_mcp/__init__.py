@@ -1,0 +1,3 @@
+"""soporte-mcp: the tools a customer-support team needs, served over MCP."""
+
+__version__ = "0.1.0"

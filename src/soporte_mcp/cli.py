@@ -1,0 +1,201 @@
+"""The ``soporte-mcp`` command: serve, seed, db upgrade/check, info."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from soporte_mcp import __version__
+from soporte_mcp.config import Settings
+from soporte_mcp.db import migrate
+from soporte_mcp.db.engine import Database
+from soporte_mcp.errors import SoporteError
+
+log = logging.getLogger("soporte_mcp")
+
+
+def configurar_logging(verbose: int) -> None:
+    """Logs go to stderr: stdout carries the stdio protocol and the commands' own output."""
+    nivel = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=nivel, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextmanager
+def errores_claros() -> Iterator[None]:
+    """Domain errors become a one-line ``Error: ...`` and exit code 1, never a traceback."""
+    try:
+        yield
+    except SoporteError as exc:
+        raise click.ClickException(exc.mensaje) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SOPORTE"})
+@click.version_option(__version__, prog_name="soporte-mcp")
+@click.option(
+    "--database-url", envvar="SOPORTE_DATABASE_URL", default="", metavar="URL",
+    help="SQLAlchemy URL of the database (env SOPORTE_DATABASE_URL). "
+    "Default: a SQLite file in the user's data directory (see `soporte-mcp info`).",
+)
+@click.option(
+    "--timezone", envvar="SOPORTE_TIMEZONE", default="America/Guayaquil", show_default=True,
+    help="Time zone that defines \"today\" in the statistics (env SOPORTE_TIMEZONE).",
+)
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str, timezone: str, verbose: int) -> None:
+    """soporte-mcp: an MCP server with the tools of a customer-support team.
+
+    Tools: buscarCliente, consultarSaldo, crearTicket, registrarPago, estadisticas.
+    """
+    configurar_logging(verbose)
+    try:
+        settings = Settings(database_url=database_url, timezone=timezone, log_level=logging.getLevelName(
+            logging.getLogger().level))
+    except ValidationError as exc:
+        raise click.BadParameter(exc.errors()[0]["msg"]) from None
+    ctx.obj = settings
+
+
+def abrir(settings: Settings, *, migrar: bool = True) -> Database:
+    """Open the configured database (creating or upgrading a SQLite schema)."""
+    db = Database.from_url(settings.database_url)
+    if migrar:
+        migrate.ensure_schema(db)
+    return db
+
+
+@main.command()
+@click.option(
+    "--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True,
+    help="stdio for an MCP host that starts the server (Claude Desktop); http for streamable HTTP.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (http only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port (http only).")
+@click.pass_obj
+def serve(settings: Settings, transport: str, host: str, port: int) -> None:
+    """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health)."""
+    from soporte_mcp.server import build_server
+
+    with errores_claros():
+        db = abrir(settings)
+    server = build_server(settings, db)
+    try:
+        if transport == "stdio":
+            log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
+            server.run("stdio")
+        else:
+            _serve_http(server, db, host, port)
+    finally:
+        db.dispose()
+
+
+def _serve_http(server, db: Database, host: str, port: int) -> None:  # noqa: ANN001
+    import uvicorn
+
+    from soporte_mcp.http import MCP_PATH, build_http_app
+
+    app = build_http_app(server, db, host=host)
+    click.echo(f"soporte-mcp {__version__}: MCP en http://{host}:{port}{MCP_PATH} · salud en /health", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10)
+
+
+@main.command()
+@click.option("--limpiar", is_flag=True, help="Delete ALL existing data first, then load the demo data.")
+@click.option("--clientes", type=click.IntRange(0, 10_000_000), default=0, help="Also add N synthetic customers.")
+@click.option("--semilla", type=int, default=1, show_default=True, help="Random seed of the synthetic data.")
+@click.pass_obj
+def seed(settings: Settings, limpiar: bool, clientes: int, semilla: int) -> None:
+    """Load the demo data (six customers, tickets, payments); optionally N synthetic customers.
+
+    Without --limpiar, demo data already present is left as it is.
+    """
+    from soporte_mcp.seed.demo import cargar_demo
+    from soporte_mcp.seed.sintetico import cargar_sinteticos
+
+    with errores_claros():
+        db = abrir(settings)
+        try:
+            cargado = cargar_demo(db=db, zona=settings.zone, ahora=datetime.now(UTC), limpiar_antes=limpiar)
+            click.echo("Datos de demostración cargados." if cargado else "Los datos de demostración ya estaban.")
+            if clientes:
+                with _barra(clientes) as avanzar:
+                    primero = cargar_sinteticos(db=db, cantidad=clientes, semilla=semilla, avance=avanzar)
+                click.echo(f"{clientes} clientes sintéticos añadidos (ids {primero}-{primero + clientes - 1}).")
+        finally:
+            db.dispose()
+
+
+@contextmanager
+def _barra(total: int) -> Iterator:
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label="Clientes", file=sys.stderr) as barra:
+        yield barra.update
+
+
+@main.group()
+def db() -> None:
+    """Database schema and consistency."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(settings: Settings) -> None:
+    """Create or upgrade the schema to the latest migration."""
+    with errores_claros():
+        database = abrir(settings, migrar=False)
+        try:
+            migrate.upgrade(database)
+            click.echo(f"Esquema en la revisión {migrate.current_revision(database)}.")
+        finally:
+            database.dispose()
+
+
+@db.command()
+@click.pass_obj
+def check(settings: Settings) -> None:
+    """Verify that every balance equals opening balance + payments; exit 1 naming those that do not."""
+    from soporte_mcp.services.conciliacion import verificar_saldos
+
+    with errores_claros():
+        database = abrir(settings)
+        try:
+            descuadres = verificar_saldos(db=database)
+        finally:
+            database.dispose()
+    if not descuadres:
+        click.echo("Todos los saldos cuadran con sus pagos.")
+        return
+    for d in descuadres:
+        click.echo(f"Cliente {d.cliente_id} ({d.nombre}): saldo {d.saldo:.2f}, esperado {d.esperado:.2f}", err=True)
+    raise click.ClickException(f"{len(descuadres)} cliente(s) con el saldo descuadrado.")
+
+
+@main.command()
+@click.pass_obj
+def info(settings: Settings) -> None:
+    """Show the version, the database in use and its schema revision."""
+    click.echo(f"soporte-mcp {__version__}")
+    click.echo(f"base de datos: {_url_segura(settings.database_url)}")
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        click.echo(f"archivo: {url.database}")
+    click.echo(f"zona horaria: {settings.timezone}")
+    with errores_claros():
+        database = abrir(settings, migrar=False)
+        try:
+            click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} (última: {migrate.head_revision(database)})")
+        finally:
+            database.dispose()
+
+
+def _url_segura(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,50 @@
+"""Configuration: one settings class read from ``SOPORTE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "soporte-mcp"
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory.
+
+    MCP hosts start the server from whatever working directory they like, so a
+    relative path would give each host its own empty database.
+    """
+    path = Path(platformdirs.user_data_dir(APP_NAME)) / "soporte.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, each also reachable as ``SOPORTE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOPORTE_", extra="ignore")
+
+    database_url: str = ""
+    timezone: str = "America/Guayaquil"
+    log_level: str = "WARNING"
+
+    @field_validator("database_url")
+    @classmethod
+    def _default_url(cls, value: str) -> str:
+        return value.strip() or default_database_url()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"zona horaria desconocida: {value!r} (ejemplo: America/Guayaquil)") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,36 @@
+"""Alembic environment: the engine comes from soporte-mcp's own configuration."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from soporte_mcp.db.models import Base
+
+config = context.config
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    # The FTS5 index is a virtual table plus shadow tables the models do not describe.
+    return not (type_ == "table" and name is not None and name.startswith("clientes_fts"))
+
+
+def run_migrations() -> None:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        from soporte_mcp.config import Settings
+        from soporte_mcp.db.engine import create_db_engine
+
+        engine = create_db_engine(Settings().database_url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            include_object=include_object,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations()

@@ -1,0 +1,137 @@
+"""The errors of soporte-mcp, raised by the services and translated once per boundary.
+
+    SoporteError                    anything the domain refuses or cannot do
+    ├── Rechazo                     the request is refused; nothing was changed
+    │   ├── NoEncontrado            a referenced record does not exist
+    │   │   ├── ClienteNoEncontrado
+    │   │   └── TicketNoEncontrado
+    │   ├── DatoInvalido            an argument is malformed or out of range
+    │   │   ├── ConsultaVacia
+    │   │   ├── MontoInvalido
+    │   │   ├── PrioridadInvalida
+    │   │   ├── MetodoPagoInvalido
+    │   │   └── LimiteInvalido
+    │   ├── ClienteInactivo         the customer exists but is deactivated
+    │   └── ClaveIdempotenciaReutilizada
+    └── BaseDeDatosNoDisponible     the database cannot be reached or opened
+
+Messages are Spanish because the people and the models reading them work in
+Spanish; each one says what to do next.  ``codigo`` is stable for programs.
+"""
+
+from __future__ import annotations
+
+
+class SoporteError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    codigo = "error"
+
+    def __init__(self, mensaje: str) -> None:
+        super().__init__(mensaje)
+        self.mensaje = mensaje
+
+
+class Rechazo(SoporteError):
+    """The request was refused and changed no business data."""
+
+    codigo = "rechazado"
+
+
+class NoEncontrado(Rechazo):
+    """A record the request names does not exist."""
+
+    codigo = "no_encontrado"
+
+
+class ClienteNoEncontrado(NoEncontrado):
+    """No customer has the given id."""
+
+    codigo = "cliente_no_encontrado"
+
+    def __init__(self, cliente_id: int) -> None:
+        super().__init__(
+            f"No existe un cliente con id {cliente_id}. "
+            "Use buscarCliente con el nombre o el email para obtener el id correcto."
+        )
+        self.cliente_id = cliente_id
+
+
+class TicketNoEncontrado(NoEncontrado):
+    """No ticket has the given id."""
+
+    codigo = "ticket_no_encontrado"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"No existe un ticket con id {ticket_id}.")
+        self.ticket_id = ticket_id
+
+
+class DatoInvalido(Rechazo):
+    """An argument is malformed or out of range."""
+
+    codigo = "dato_invalido"
+
+
+class ConsultaVacia(DatoInvalido):
+    """A search needs some text."""
+
+    codigo = "consulta_vacia"
+
+    def __init__(self) -> None:
+        super().__init__("La búsqueda está vacía. Indique un nombre, apellido o email (o parte de él).")
+
+
+class MontoInvalido(DatoInvalido):
+    """A money amount is not a positive number with at most two decimals within the limit."""
+
+    codigo = "monto_invalido"
+
+
+class PrioridadInvalida(DatoInvalido):
+    """A ticket priority outside the allowed values."""
+
+    codigo = "prioridad_invalida"
+
+
+class MetodoPagoInvalido(DatoInvalido):
+    """A payment method outside the allowed values."""
+
+    codigo = "metodo_pago_invalido"
+
+
+class LimiteInvalido(DatoInvalido):
+    """A result limit outside its bounds."""
+
+    codigo = "limite_invalido"
+
+
+class ClienteInactivo(Rechazo):
+    """The customer exists but is deactivated, and the operation needs an active one."""
+
+    codigo = "cliente_inactivo"
+
+    def __init__(self, cliente_id: int, nombre: str) -> None:
+        super().__init__(
+            f"El cliente {cliente_id} ({nombre}) está inactivo y no admite esta operación. "
+            "Confirme con el usuario si se trata de otro cliente o si debe reactivarse."
+        )
+        self.cliente_id = cliente_id
+
+
+class ClaveIdempotenciaReutilizada(Rechazo):
+    """An idempotency key already used for a payment with other arguments."""
+
+    codigo = "clave_idempotencia_reutilizada"
+
+    def __init__(self, clave: str) -> None:
+        super().__init__(
+            f"La clave de idempotencia {clave!r} ya se usó para un pago con otros datos. "
+            "Use una clave nueva para un pago distinto; repita los mismos datos solo para reintentar."
+        )
+
+
+class BaseDeDatosNoDisponible(SoporteError):
+    """The database cannot be opened or reached."""
+
+    codigo = "base_de_datos_no_disponible"

@@ -1,0 +1,58 @@
+"""Exact money: amounts are ``Decimal`` in Python and integer cents in the database."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from soporte_mcp.errors import MontoInvalido
+
+CENTAVO = Decimal("0.01")
+MONTO_MAXIMO = Decimal("999999.99")
+
+
+def parse_monto(valor: object) -> Decimal:
+    """Turn what a caller sent (JSON number or decimal string) into an exact amount.
+
+    A JSON number reaches Python as ``float``; its shortest ``repr`` is the text
+    the caller wrote for any amount within our limit (at most 8 significant
+    digits), so going through ``str`` recovers it exactly.
+
+    Raises:
+        MontoInvalido: not a number, not > 0, over the limit, or more than 2 decimals.
+    """
+    monto = _to_decimal(valor)
+    if not monto.is_finite():
+        raise MontoInvalido(f"El monto {valor!r} no es un número. Indíquelo como 150 o 150.50.")
+    if monto <= 0:
+        raise MontoInvalido(f"El monto debe ser mayor que 0 (recibido: {valor}).")
+    if monto > MONTO_MAXIMO:
+        raise MontoInvalido(f"El monto máximo por pago es 999999.99 (recibido: {valor}).")
+    if monto != monto.quantize(CENTAVO):
+        raise MontoInvalido(
+            f"El monto {valor} tiene más de 2 decimales; indique los centavos exactos, p. ej. 150.25."
+        )
+    return monto.quantize(CENTAVO)
+
+
+def _to_decimal(valor: object) -> Decimal:
+    if isinstance(valor, bool) or valor is None:
+        raise MontoInvalido(f"El monto {valor!r} no es un número. Indíquelo como 150 o 150.50.")
+    texto = repr(valor) if isinstance(valor, float) else str(valor)
+    texto = texto.strip().replace("$", "").replace(" ", "")
+    try:
+        return Decimal(texto)
+    except InvalidOperation:
+        raise MontoInvalido(
+            f"El monto {valor!r} no es un número. Indíquelo con punto decimal y sin separador de miles, "
+            "p. ej. 1500.50."
+        ) from None
+
+
+def to_cents(monto: Decimal) -> int:
+    """Exact integer cents of an amount that has at most 2 decimals."""
+    return int(monto.quantize(CENTAVO) * 100)
+
+
+def from_cents(cents: int) -> Decimal:
+    """The amount of an integer number of cents."""
+    return (Decimal(cents) / 100).quantize(CENTAVO)

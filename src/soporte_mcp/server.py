@@ -1,0 +1,54 @@
+"""The MCP server: assembles tools, resources and the prompt around a database lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server.mcpserver import MCPServer
+
+from soporte_mcp import __version__
+from soporte_mcp.config import Settings
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.migrate import ensure_schema
+from soporte_mcp.recursos import registrar_recursos
+from soporte_mcp.state import AppState
+from soporte_mcp.tools import registrar_herramientas
+
+log = logging.getLogger(__name__)
+
+INSTRUCCIONES = (
+    "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir tickets, "
+    "registrar pagos y ver estadísticas. Use siempre las herramientas en lugar de suponer datos; "
+    "busque el id del cliente con buscarCliente cuando solo tenga su nombre o email; "
+    "confirme monto y cliente antes de registrar un pago. Los importes son dólares con dos decimales."
+)
+
+
+def build_server(settings: Settings | None = None, db: Database | None = None) -> MCPServer[AppState]:
+    """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        propia = db is None
+        database = Database.from_url(settings.database_url) if propia else db
+        try:
+            ensure_schema(database)
+            yield AppState(settings=settings, db=database)
+        finally:
+            if propia:
+                database.dispose()
+
+    server: MCPServer[AppState] = MCPServer(
+        "soporte-mcp",
+        title="Soporte",
+        version=__version__,
+        instructions=INSTRUCCIONES,
+        lifespan=lifespan,
+        log_level=settings.log_level.upper(),
+    )
+    registrar_herramientas(server)
+    registrar_recursos(server)
+    return server

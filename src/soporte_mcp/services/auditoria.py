@@ -1,0 +1,106 @@
+"""The unit of work: one transaction per operation, with its HistorialAccion row inside it.
+
+A successful operation commits its changes and its audit row together; a
+refused one rolls its changes back and then records the refusal on its own,
+so that every call leaves exactly one audit row and a refusal changes nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Connection, insert
+
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import HistorialAccion, ahora
+from soporte_mcp.errors import Rechazo
+
+log = logging.getLogger(__name__)
+
+historial = HistorialAccion.__table__
+
+
+@dataclass(frozen=True)
+class Llamada:
+    """Who asked for what, as the audit trail records it."""
+
+    herramienta: str
+    argumentos: Mapping[str, Any] = field(default_factory=dict)
+    usuario: str | None = None
+    ip: str | None = None
+
+
+@dataclass
+class Operacion:
+    """What an operation tells its audit row while it runs."""
+
+    conn: Connection
+    cliente_id: int | None = None
+    descripcion: str = ""
+    detalles: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
+    """A write transaction whose audit row commits with it.
+
+    Raises whatever the body raises, after recording it: a ``Rechazo`` as
+    ``rechazado``, anything else as ``error``.
+    """
+    op: Operacion | None = None
+    try:
+        with db.escritura() as conn:
+            op = Operacion(conn)
+            yield op
+            registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
+    except Rechazo as exc:
+        _registrar_aparte(db, llamada, tipo, "rechazado", exc, op)
+        raise
+    except Exception as exc:
+        _registrar_aparte(db, llamada, tipo, "error", exc, op)
+        raise
+
+
+def registrar(
+    conn: Connection,
+    llamada: Llamada,
+    tipo: str,
+    resultado: str,
+    descripcion: str,
+    cliente_id: int | None = None,
+    detalles: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert one HistorialAccion row on ``conn`` (inside the caller's transaction)."""
+    metadatos = {"argumentos": to_jsonable_python(dict(llamada.argumentos), fallback=str), **(detalles or {})}
+    conn.execute(
+        insert(historial).values(
+            tipo=tipo,
+            herramienta=llamada.herramienta,
+            resultado=resultado,
+            descripcion=descripcion or llamada.herramienta,
+            cliente_id=cliente_id,
+            usuario=llamada.usuario,
+            ip_address=llamada.ip,
+            metadatos=metadatos,
+            fecha=ahora(),
+        )
+    )
+
+
+def _registrar_aparte(
+    db: Database, llamada: Llamada, tipo: str, resultado: str, exc: Exception, op: Operacion | None
+) -> None:
+    motivo = exc.mensaje if isinstance(exc, Rechazo) else type(exc).__name__
+    detalles = {"motivo": motivo, "codigo": getattr(exc, "codigo", "error_interno")}
+    cliente_id = op.cliente_id if op else None
+    try:
+        with db.escritura() as conn:
+            registrar(conn, llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)
+    except Exception:
+        # The caller's own error matters more than a lost audit row; keep both visible in the log.
+        log.exception("no se pudo registrar en el historial la llamada %s", llamada.herramienta)

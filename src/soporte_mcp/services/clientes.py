@@ -1,0 +1,179 @@
+"""Customers: search, balance, and the customer record."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, case, column, func, select, table, text
+
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import Cliente, Pago, Ticket
+from soporte_mcp.errors import ClienteNoEncontrado, ConsultaVacia, LimiteInvalido
+from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.schemas import (
+    ClienteResumen,
+    PagoResumen,
+    ResultadoBusqueda,
+    ResumenCuenta,
+    SaldoCliente,
+)
+from soporte_mcp.services.texto import normalizar
+
+clientes = Cliente.__table__
+pagos = Pago.__table__
+tickets = Ticket.__table__
+# The FTS5 index the migration creates on SQLite (not a model: it is a virtual table).
+fts = table("clientes_fts", column("rowid"))
+
+LIMITE_POR_DEFECTO = 10
+LIMITE_MAXIMO = 50
+ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
+# The trigram index needs at least three characters to look a word up.
+MIN_TRIGRAMA = 3
+
+COLUMNAS_CLIENTE = (
+    clientes.c.id,
+    clientes.c.nombre,
+    clientes.c.email,
+    clientes.c.telefono,
+    clientes.c.saldo,
+    clientes.c.activo,
+    clientes.c.fecha_registro,
+)
+
+
+def buscar_clientes(
+    *, db: Database, llamada: Llamada, query: str, limite: int = LIMITE_POR_DEFECTO, incluir_inactivos: bool = False
+) -> ResultadoBusqueda:
+    """Customers whose name or email contains every word of ``query``, accents and case ignored.
+
+    An exact email match comes first, the rest by name.  Only active customers
+    unless ``incluir_inactivos``.
+
+    Raises:
+        ConsultaVacia: ``query`` is empty or blank.
+        LimiteInvalido: ``limite`` is outside 1..50.
+    """
+    with operacion(db, llamada, "consulta") as op:
+        palabras = normalizar(query or "").split()
+        if not palabras:
+            raise ConsultaVacia()
+        if not 1 <= limite <= LIMITE_MAXIMO:
+            raise LimiteInvalido(f"El límite debe estar entre 1 y {LIMITE_MAXIMO} (recibido: {limite}).")
+        encontrados = _buscar(op.conn, palabras, limite, incluir_inactivos)
+        exacto = _por_email(op.conn, query, incluir_inactivos)
+        resultado = _ordenar(encontrados, exacto, limite)
+        op.descripcion = f"Búsqueda {query!r}: {resultado.total} resultado(s)"
+        op.detalles = {"resultados": [c.id for c in resultado.clientes]}
+        if resultado.total == 1:
+            op.cliente_id = resultado.clientes[0].id
+        resultado.query = query
+        return resultado
+
+
+def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[ClienteResumen]:
+    stmt = select(*COLUMNAS_CLIENTE)
+    largas = [p for p in palabras if len(p) >= MIN_TRIGRAMA]
+    cortas = [p for p in palabras if len(p) < MIN_TRIGRAMA]
+    if largas and conn.dialect.name == "sqlite":
+        stmt = stmt.select_from(clientes.join(fts, fts.c.rowid == clientes.c.id)).where(
+            text("clientes_fts MATCH :fts").bindparams(fts=_expresion_fts(largas))
+        )
+    else:
+        cortas = palabras
+    for palabra in cortas:
+        stmt = stmt.where(clientes.c.busqueda.like(f"%{_escapar_like(palabra)}%", escape="\\"))
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    rows = conn.execute(stmt.limit(limite + 1)).all()
+    return [ClienteResumen.model_validate(r) for r in rows]
+
+
+def _expresion_fts(palabras: list[str]) -> str:
+    # Each word as a quoted phrase: the trigram tokenizer matches it anywhere in the text.
+    return " AND ".join('"' + p.replace('"', '""') + '"' for p in palabras)
+
+
+def _escapar_like(palabra: str) -> str:
+    return palabra.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _por_email(conn: Connection, query: str, incluir_inactivos: bool) -> ClienteResumen | None:
+    email = query.strip().lower()
+    if "@" not in email:
+        return None
+    stmt = select(*COLUMNAS_CLIENTE).where(clientes.c.email == email)
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    row = conn.execute(stmt).first()
+    return ClienteResumen.model_validate(row) if row else None
+
+
+def _ordenar(encontrados: list[ClienteResumen], exacto: ClienteResumen | None, limite: int) -> ResultadoBusqueda:
+    hay_mas = len(encontrados) > limite
+    resto = sorted((c for c in encontrados if exacto is None or c.id != exacto.id), key=lambda c: c.nombre)
+    lista = ([exacto] if exacto else []) + resto
+    lista = lista[:limite]
+    sugerencia = None
+    if not lista:
+        sugerencia = (
+            "No hay clientes activos que coincidan. Pruebe con solo el apellido, parte del email, "
+            "o incluirInactivos=true."
+        )
+    elif hay_mas:
+        sugerencia = "Hay más coincidencias que las mostradas: añada el segundo apellido o el email."
+    return ResultadoBusqueda(query="", total=len(lista), hay_mas=hay_mas, clientes=lista, sugerencia=sugerencia)
+
+
+def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> SaldoCliente:
+    """A customer's balance with their last 5 payments and a summary of their account.
+
+    Raises:
+        ClienteNoEncontrado: no customer has that id.
+    """
+    with operacion(db, llamada, "consulta") as op:
+        cliente = obtener_cliente(op.conn, cliente_id)
+        op.cliente_id = cliente.id
+        op.descripcion = f"Consulta de saldo del cliente {cliente.id}: {cliente.saldo:.2f}"
+        return SaldoCliente(
+            cliente=cliente,
+            saldo=cliente.saldo,
+            ultimos_pagos=_ultimos_pagos(op.conn, cliente.id),
+            resumen=_resumen_cuenta(op.conn, cliente.id),
+        )
+
+
+def obtener_cliente(conn: Connection, cliente_id: int) -> ClienteResumen:
+    """The customer with that id.
+
+    Raises:
+        ClienteNoEncontrado: there is none.
+    """
+    row = conn.execute(select(*COLUMNAS_CLIENTE).where(clientes.c.id == cliente_id)).first()
+    if row is None:
+        raise ClienteNoEncontrado(cliente_id)
+    return ClienteResumen.model_validate(row)
+
+
+def _ultimos_pagos(conn: Connection, cliente_id: int, cuantos: int = 5) -> list[PagoResumen]:
+    stmt = (
+        select(pagos.c.id, pagos.c.monto, pagos.c.metodo_pago, pagos.c.descripcion, pagos.c.fecha)
+        .where(pagos.c.cliente_id == cliente_id)
+        .order_by(pagos.c.fecha.desc(), pagos.c.id.desc())
+        .limit(cuantos)
+    )
+    return [PagoResumen.model_validate(r) for r in conn.execute(stmt)]
+
+
+def _resumen_cuenta(conn: Connection, cliente_id: int) -> ResumenCuenta:
+    t = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((tickets.c.estado.in_(ESTADOS_ABIERTOS), 1), else_=0)), 0),
+        ).where(tickets.c.cliente_id == cliente_id)
+    ).one()
+    p = conn.execute(
+        select(func.count(), func.max(pagos.c.fecha)).where(pagos.c.cliente_id == cliente_id)
+    ).one()
+    return ResumenCuenta(
+        tickets_total=t[0], tickets_abiertos=t[1], pagos_total=p[0], fecha_ultimo_pago=p[1]
+    )
+

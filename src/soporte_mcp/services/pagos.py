@@ -1,0 +1,150 @@
+"""Payments: the one operation that moves money."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
+from sqlalchemy import Connection, insert, select, update
+
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import Cliente, Pago, ahora
+from soporte_mcp.errors import ClaveIdempotenciaReutilizada, ClienteInactivo, ClienteNoEncontrado, DatoInvalido
+from soporte_mcp.money import parse_monto
+from soporte_mcp.services import validacion
+from soporte_mcp.services.auditoria import Llamada, Operacion, operacion
+from soporte_mcp.services.schemas import PagoRegistrado
+
+clientes = Cliente.__table__
+pagos = Pago.__table__
+
+
+def registrar_pago(
+    *,
+    db: Database,
+    llamada: Llamada,
+    cliente_id: int,
+    monto: object,
+    descripcion: str | None = None,
+    metodo_pago: str | None = None,
+    clave_idempotencia: str | None = None,
+) -> PagoRegistrado:
+    """Record a payment and raise the customer's balance by it, atomically with its audit row.
+
+    The balance is changed by the database (``saldo = saldo + :monto``), never
+    read and written back, so concurrent payments cannot lose money.  With
+    ``clave_idempotencia``, repeating the same payment returns the first result.
+
+    Raises:
+        MontoInvalido: not > 0, over 999,999.99, more than 2 decimals, or not a number.
+        MetodoPagoInvalido: not efectivo, tarjeta, transferencia or cheque.
+        ClienteNoEncontrado / ClienteInactivo: no such customer, or deactivated.
+        ClaveIdempotenciaReutilizada: the key was used for a payment with other data.
+    """
+    with operacion(db, llamada, "pago") as op:
+        importe = parse_monto(monto)
+        metodo = validacion.metodo_pago(metodo_pago)
+        texto = (descripcion or "").strip()[:500] or "Pago registrado"
+        clave = _clave(clave_idempotencia)
+        huella = _huella(cliente_id, importe, metodo, texto)
+        nombre = _cliente_activo(op, cliente_id)
+        if clave is not None:
+            previo = _pago_por_clave(op.conn, clave)
+            if previo is not None:
+                return _repetir(op, previo, huella, clave, nombre)
+        return _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
+
+
+def _clave(valor: str | None) -> str | None:
+    clave = (valor or "").strip()
+    if len(clave) > 200:
+        raise DatoInvalido("La clave de idempotencia admite como máximo 200 caracteres.")
+    return clave or None
+
+
+def _huella(cliente_id: int, monto: Decimal, metodo: str, descripcion: str) -> str:
+    datos = json.dumps([cliente_id, f"{monto:.2f}", metodo, descripcion], ensure_ascii=False)
+    return hashlib.sha256(datos.encode()).hexdigest()
+
+
+def _cliente_activo(op: Operacion, cliente_id: int) -> str:
+    # FOR UPDATE serialises payments to one customer on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
+    row = op.conn.execute(
+        select(clientes.c.nombre, clientes.c.activo).where(clientes.c.id == cliente_id).with_for_update()
+    ).first()
+    if row is None:
+        raise ClienteNoEncontrado(cliente_id)
+    op.cliente_id = cliente_id
+    if not row.activo:
+        raise ClienteInactivo(cliente_id, row.nombre)
+    return row.nombre
+
+
+def _pago_por_clave(conn: Connection, clave: str):  # noqa: ANN202
+    return conn.execute(select(pagos).where(pagos.c.clave_idempotencia == clave)).first()
+
+
+def _repetir(op: Operacion, previo, huella: str, clave: str, nombre: str) -> PagoRegistrado:  # noqa: ANN001
+    if previo.huella != huella or previo.cliente_id != op.cliente_id:
+        raise ClaveIdempotenciaReutilizada(clave)
+    op.descripcion = f"Reintento del pago {previo.id} (clave {clave!r}): no se registra otro"
+    op.detalles = {"pago_id": previo.id, "repetido": True}
+    return _resultado(previo, nombre, repetido=True)
+
+
+def _aplicar(
+    op: Operacion,
+    cliente_id: int,
+    nombre: str,
+    importe: Decimal,
+    metodo: str,
+    texto: str,
+    clave: str | None,
+    huella: str,
+    usuario: str | None,
+) -> PagoRegistrado:
+    saldo_nuevo = op.conn.execute(
+        update(clientes)
+        .where(clientes.c.id == cliente_id)
+        .values(saldo=clientes.c.saldo + importe)
+        .returning(clientes.c.saldo)
+    ).scalar_one()
+    fila = op.conn.execute(
+        insert(pagos)
+        .values(
+            cliente_id=cliente_id,
+            monto=importe,
+            descripcion=texto,
+            metodo_pago=metodo,
+            fecha=ahora(),
+            procesado_por=usuario,
+            saldo_anterior=saldo_nuevo - importe,
+            saldo_posterior=saldo_nuevo,
+            clave_idempotencia=clave,
+            huella=huella,
+        )
+        .returning(*pagos.c)
+    ).one()
+    op.descripcion = (
+        f"Pago de {importe:.2f} ({metodo}) al cliente {cliente_id}: "
+        f"{fila.saldo_anterior:.2f} -> {fila.saldo_posterior:.2f}"
+    )
+    op.detalles = {"pago_id": fila.id}
+    return _resultado(fila, nombre, repetido=False)
+
+
+def _resultado(fila, nombre: str, *, repetido: bool) -> PagoRegistrado:  # noqa: ANN001
+    return PagoRegistrado(
+        pago_id=fila.id,
+        cliente_id=fila.cliente_id,
+        cliente_nombre=nombre,
+        monto=fila.monto,
+        metodo_pago=fila.metodo_pago,
+        descripcion=fila.descripcion,
+        saldo_anterior=fila.saldo_anterior,
+        saldo_nuevo=fila.saldo_posterior,
+        incremento=fila.monto,
+        fecha=fila.fecha,
+        repetido=repetido,
+    )

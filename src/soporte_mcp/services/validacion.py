@@ -1,0 +1,46 @@
+"""Checks of the values a caller chooses from a fixed list, with messages that name the list."""
+
+from __future__ import annotations
+
+from soporte_mcp.db.models import METODOS_PAGO, PRIORIDADES
+from soporte_mcp.errors import DatoInvalido, MetodoPagoInvalido, PrioridadInvalida
+from soporte_mcp.services.texto import normalizar
+
+
+def elegir(valor: str | None, permitidos: tuple[str, ...], defecto: str, error: type[DatoInvalido], que: str) -> str:
+    # que: the sentence start with a {valor} slot, e.g. "La prioridad {valor!r} no es válida".
+    """``valor`` if it is one of ``permitidos`` (case and accents ignored), ``defecto`` if absent.
+
+    Raises:
+        error: anything else, naming the allowed values.
+    """
+    if valor is None or not str(valor).strip():
+        return defecto
+    limpio = normalizar(str(valor)).replace(" ", "_")
+    if limpio not in permitidos:
+        raise error(f"{que.format(valor=valor)}. Valores permitidos: {', '.join(permitidos)}.")
+    return limpio
+
+
+def prioridad(valor: str | None) -> str:
+    """Raises: PrioridadInvalida."""
+    return elegir(valor, PRIORIDADES, "media", PrioridadInvalida, "La prioridad {valor!r} no es válida")
+
+
+def metodo_pago(valor: str | None) -> str:
+    """Raises: MetodoPagoInvalido."""
+    return elegir(valor, METODOS_PAGO, "transferencia", MetodoPagoInvalido, "El método de pago {valor!r} no es válido")
+
+
+def texto_requerido(valor: str | None, campo: str, maximo: int) -> str:
+    """A non-blank text of at most ``maximo`` characters, stripped.
+
+    Raises:
+        DatoInvalido: blank or too long.
+    """
+    limpio = (valor or "").strip()
+    if not limpio:
+        raise DatoInvalido(f"Falta {campo}: escriba un texto breve.")
+    if len(limpio) > maximo:
+        raise DatoInvalido(f"{campo.capitalize()} admite como máximo {maximo} caracteres (tiene {len(limpio)}).")
+    return limpio

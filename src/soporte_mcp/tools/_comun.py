@@ -1,0 +1,57 @@
+"""What every tool adapter shares: the caller for the audit trail and the one error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from soporte_mcp.errors import SoporteError
+from soporte_mcp.services.auditoria import Llamada
+from soporte_mcp.state import AppState
+
+T = TypeVar("T")
+
+LECTURA = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+
+def estado(ctx: Context) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+def llamada(ctx: Context, herramienta: str, argumentos: Mapping[str, Any]) -> Llamada:
+    """Who is calling: the MCP client's name and version, and the address over HTTP."""
+    return Llamada(herramienta=herramienta, argumentos=argumentos, usuario=_cliente(ctx), ip=_direccion(ctx))
+
+
+def _cliente(ctx: Context) -> str | None:
+    params = ctx.session.client_params
+    if params is None:
+        return None
+    info = params.client_info
+    return f"{info.name} {info.version}".strip()
+
+
+def _direccion(ctx: Context) -> str | None:
+    cliente = getattr(ctx.request_context.request, "client", None)
+    return getattr(cliente, "host", None)
+
+
+async def ejecutar(
+    ctx: Context, herramienta: str, argumentos: Mapping[str, Any], servicio: Callable[..., T], **kwargs: Any
+) -> T:
+    """Run ``servicio(db=..., llamada=..., **kwargs)`` for a tool call.
+
+    ``argumentos`` are the tool's arguments as the client sent them, for the
+    audit row.  A domain refusal becomes a tool error (``isError``) whose text
+    tells the model what to do next.
+    """
+    app = estado(ctx)
+    origen = llamada(ctx, herramienta, argumentos)
+    try:
+        return await app.db.run(servicio, db=app.db, llamada=origen, **kwargs)
+    except SoporteError as exc:
+        raise ToolError(exc.mensaje) from exc

@@ -1,0 +1,73 @@
+"""buscarCliente and consultarSaldo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from soporte_mcp.services import clientes as servicio
+from soporte_mcp.services.schemas import ResultadoBusqueda, SaldoCliente
+from soporte_mcp.tools._comun import LECTURA, ejecutar
+
+ClienteId = Annotated[
+    int,
+    Field(
+        description="Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, "
+        "use antes buscarCliente.",
+        json_schema_extra={"minimum": 1},
+    ),
+]
+
+
+async def buscar_cliente(
+    query: Annotated[
+        str,
+        Field(
+            description="Nombre, apellidos o email del cliente, completos o en parte "
+            "(\"maria garcia\", \"García\", \"juan.perez@empresa.com\"). No distingue mayúsculas ni tildes; "
+            "las palabras pueden ir en cualquier orden."
+        ),
+    ],
+    ctx: Context,
+    limite: Annotated[
+        int,
+        Field(
+            description="Máximo de clientes a devolver (1 a 50).",
+            json_schema_extra={"minimum": 1, "maximum": servicio.LIMITE_MAXIMO},
+        ),
+    ] = servicio.LIMITE_POR_DEFECTO,
+    incluirInactivos: Annotated[  # noqa: N803 - the tool's argument name is part of its contract
+        bool, Field(description="Incluir clientes dados de baja (por defecto solo activos).")
+    ] = False,
+) -> ResultadoBusqueda:
+    """Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
+
+    Úsela primero cuando el usuario nombra a un cliente sin dar su id ("Busca a María García",
+    "el cliente juan.perez@empresa.com"). Un email exacto aparece primero; el resto, por nombre.
+    Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
+    Sin resultados devuelve una lista vacía y una sugerencia.
+    """
+    argumentos = {"query": query, "limite": limite, "incluirInactivos": incluirInactivos}
+    return await ejecutar(
+        ctx, "buscarCliente", argumentos, servicio.buscar_clientes,
+        query=query, limite=limite, incluir_inactivos=incluirInactivos,
+    )
+
+
+async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:  # noqa: N803
+    """Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos y un resumen.
+
+    El resumen cuenta sus tickets (total y abiertos), sus pagos y la fecha del último pago.
+    Úsela para "¿cuál es el saldo de…?", "muéstrame el balance del cliente 2". Los importes
+    son dólares con dos decimales, como texto ("1250.00").
+    """
+    return await ejecutar(
+        ctx, "consultarSaldo", {"clienteId": clienteId}, servicio.consultar_saldo, cliente_id=clienteId
+    )
+
+
+def registrar(server: MCPServer) -> None:
+    server.tool(name="buscarCliente", title="Buscar cliente", annotations=LECTURA)(buscar_cliente)
+    server.tool(name="consultarSaldo", title="Consultar saldo", annotations=LECTURA)(consultar_saldo)

@@ -1,0 +1,23 @@
+"""estadisticas."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import Context, MCPServer
+
+from soporte_mcp.services import estadisticas as servicio
+from soporte_mcp.services.schemas import Estadisticas
+from soporte_mcp.tools._comun import LECTURA, ejecutar, estado
+
+
+async def estadisticas(ctx: Context) -> Estadisticas:
+    """Cifras del sistema: clientes (total, con saldo positivo, registrados hoy), tickets (total, abiertos, en proceso, pendientes, resueltos hoy) y pagos de hoy (cantidad y total).
+
+    Úsela para "¿cuántos clientes hay?", "¿cuántos tickets están abiertos?" o un resumen general.
+    "Hoy" es el día en curso en la zona horaria del servidor (campo zona_horaria).
+    """
+    zona = estado(ctx).settings.zone
+    return await ejecutar(ctx, "estadisticas", {}, servicio.estadisticas, zona=zona)
+
+
+def registrar(server: MCPServer) -> None:
+    server.tool(name="estadisticas", title="Estadísticas", annotations=LECTURA)(estadisticas)
