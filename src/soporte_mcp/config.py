@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 APP_NAME = "soporte-mcp"
 
@@ -34,7 +36,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _default_url(cls, value: str) -> str:
-        return value.strip() or default_database_url()
+        url = value.strip() or default_database_url()
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise ValueError(f"SOPORTE_DATABASE_URL no es válida ({url!r}): se espera una URL de SQLAlchemy, "
+                             "p. ej. sqlite:////ruta/soporte.db") from None
+        return url
 
     @field_validator("timezone")
     @classmethod

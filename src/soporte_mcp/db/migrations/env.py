@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from soporte_mcp.db.migrate import include_object
 from soporte_mcp.db.models import Base
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    # The FTS5 index is a virtual table plus shadow tables the models do not describe.
-    return not (type_ == "table" and name is not None and name.startswith("clientes_fts"))
 
 
 def run_migrations() -> None:

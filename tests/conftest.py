@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated SQLite file with the demo data, the server, an in-memory client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult, Implementation
+from sqlalchemy import func, select
+
+from soporte_mcp.config import Settings
+from soporte_mcp.db import migrate
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import Cliente, HistorialAccion, Pago, Ticket
+from soporte_mcp.seed.demo import cargar_demo
+from soporte_mcp.server import build_server
+
+CLIENT_INFO = Implementation(name="pytest-client", version="1.0")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:  # noqa: ANN001
+    return f"sqlite:///{tmp_path / 'soporte.db'}"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture
+def db(settings: Settings):  # noqa: ANN201
+    database = Database.from_url(settings.database_url)
+    migrate.upgrade(database)
+    cargar_demo(db=database, zona=settings.zone, ahora=datetime.now(UTC))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def server(settings: Settings, db: Database):  # noqa: ANN201
+    return build_server(settings, db)
+
+
+@pytest.fixture
+async def client(server) -> AsyncIterator[Client]:  # noqa: ANN001
+    async with Client(server, client_info=CLIENT_INFO) as c:
+        yield c
+
+
+async def call(client: Client, name: str, args: dict[str, Any] | None = None) -> CallToolResult:
+    return await client.call_tool(name, args or {})
+
+
+def ok(result: CallToolResult) -> dict[str, Any]:
+    """The structured content of a successful call (fails the test on a tool error)."""
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, result.structured_content
+    return result.content[0].text
+
+
+def business_state(db: Database) -> tuple:
+    """Everything a refused call must leave untouched: rows and balances."""
+    with db.lectura() as conn:
+        saldos = tuple(conn.execute(select(Cliente.id, Cliente.saldo).order_by(Cliente.id)).all())
+        return (
+            saldos,
+            conn.execute(select(func.count()).select_from(Pago)).scalar_one(),
+            conn.execute(select(func.count()).select_from(Ticket)).scalar_one(),
+        )
+
+
+def audit_rows(db: Database) -> list:
+    with db.lectura() as conn:
+        return list(conn.execute(select(HistorialAccion.__table__).order_by(HistorialAccion.id)).all())

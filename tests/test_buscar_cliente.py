@@ -1,0 +1,90 @@
+"""buscarCliente through the in-memory MCP client, against the demo data."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import audit_rows, business_state, call, error_text, ok
+
+pytestmark = pytest.mark.anyio
+
+
+def nombres(resultado: dict) -> list[str]:
+    return [c["nombre"] for c in resultado["clientes"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["maria garcia", "María García", "García", "GARCIA LOPEZ", "lopez maria", "maria.garcia@email.com", "MARIA.GARCIA"],
+)
+async def test_search_ignores_case_accents_and_word_order(client, query) -> None:  # noqa: ANN001
+    assert "María García López" in nombres(ok(await call(client, "buscarCliente", {"query": query})))
+
+
+async def test_search_by_exact_email_finds_that_customer_first(client) -> None:  # noqa: ANN001
+    resultado = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))
+    assert resultado["clientes"][0]["email"] == "juan.perez@empresa.com"
+    assert resultado["clientes"][0]["id"] == 2
+
+
+async def test_exact_email_ranks_before_other_matches(client, db) -> None:  # noqa: ANN001
+    from soporte_mcp.services.texto import texto_busqueda
+    from sqlalchemy import insert
+    from soporte_mcp.db.models import Cliente
+
+    with db.escritura() as conn:  # "Aaron" sorts before "Juan" by name, yet the exact email must win
+        conn.execute(insert(Cliente.__table__).values(
+            nombre="Aaron Pérez Juan", email="juan.perez@empresa.com.ec", saldo=0, saldo_inicial=0, activo=True,
+            busqueda=texto_busqueda("Aaron Pérez Juan", "juan.perez@empresa.com.ec")))
+    resultado = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))
+    assert [c["email"] for c in resultado["clientes"]] == ["juan.perez@empresa.com", "juan.perez@empresa.com.ec"]
+
+
+async def test_results_are_ordered_by_name_and_bounded_by_limite(client) -> None:  # noqa: ANN001
+    todos = ok(await call(client, "buscarCliente", {"query": "a"}))
+    assert nombres(todos) == sorted(nombres(todos))
+    dos = ok(await call(client, "buscarCliente", {"query": "a", "limite": 2}))
+    assert dos["total"] == 2 and dos["hay_mas"] is True and dos["sugerencia"]
+
+
+async def test_short_words_combine_with_indexed_words(client) -> None:  # noqa: ANN001
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ana so"}))) == ["Ana Sofía Rodríguez"]
+
+
+async def test_no_match_gives_empty_list_with_a_suggestion_and_is_audited(client, db) -> None:  # noqa: ANN001
+    resultado = ok(await call(client, "buscarCliente", {"query": "Zacarías Inexistente"}))
+    assert resultado["clientes"] == [] and resultado["total"] == 0
+    assert "Pruebe" in resultado["sugerencia"]
+    fila = audit_rows(db)[-1]
+    assert (fila.herramienta, fila.resultado, fila.tipo) == ("buscarCliente", "ok", "consulta")
+    assert fila.metadatos["argumentos"]["query"] == "Zacarías Inexistente"
+
+
+async def test_inactive_customers_only_when_asked(client, db) -> None:  # noqa: ANN001
+    from sqlalchemy import update
+    from soporte_mcp.db.models import Cliente
+
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.__table__.c.id == 3).values(activo=False))
+    assert ok(await call(client, "buscarCliente", {"query": "ana rodriguez"}))["clientes"] == []
+    con = ok(await call(client, "buscarCliente", {"query": "ana rodriguez", "incluirInactivos": True}))
+    assert [(c["id"], c["activo"]) for c in con["clientes"]] == [(3, False)]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n"])
+async def test_blank_query_is_refused_in_spanish_and_audited(client, db, query) -> None:  # noqa: ANN001
+    antes = business_state(db)
+    assert "La búsqueda está vacía" in error_text(await call(client, "buscarCliente", {"query": query}))
+    assert business_state(db) == antes
+    fila = audit_rows(db)[-1]
+    assert (fila.resultado, fila.metadatos["codigo"]) == ("rechazado", "consulta_vacia")
+
+
+@pytest.mark.parametrize("limite", [0, 51, -3])
+async def test_limite_out_of_bounds_is_refused(client, limite) -> None:  # noqa: ANN001
+    assert "entre 1 y 50" in error_text(await call(client, "buscarCliente", {"query": "maria", "limite": limite}))
+
+
+async def test_fts_special_characters_are_searched_literally(client) -> None:  # noqa: ANN001
+    for query in ['"maria', "garcia*", "OR AND NOT", "100%", "a_b", "(juan)"]:
+        assert not (await call(client, "buscarCliente", {"query": query})).is_error, query

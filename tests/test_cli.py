@@ -1,0 +1,117 @@
+"""The soporte-mcp command: help everywhere, seed, db check, one-line errors."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from soporte_mcp.cli import main
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import Cliente, HistorialAccion, Pago, Ticket
+
+
+def run(*args: str, url: str | None = None):  # noqa: ANN201
+    env = {"SOPORTE_DATABASE_URL": url} if url else {}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def walk(command: click.Command, path: tuple[str, ...] = ()):  # noqa: ANN201
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from walk(sub, (*path, name))
+
+
+def test_every_command_has_help_text() -> None:
+    for path, command in walk(main):
+        assert (command.help or "").strip(), path
+        result = run(*path, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output, path
+
+
+def test_seed_loads_the_demo_data_once_and_db_check_passes(db_url) -> None:  # noqa: ANN001
+    assert "cargados" in run("seed", url=db_url).output
+    assert "ya estaban" in run("seed", url=db_url).output
+    db = Database.from_url(db_url)
+    with db.lectura() as conn:
+        clientes = conn.execute(select(Cliente.nombre, Cliente.saldo).order_by(Cliente.id)).all()
+        cuentas = [conn.execute(select(t.id)).all() for t in (Ticket, Pago, HistorialAccion)]
+    db.dispose()
+    assert [(n, f"{s:.2f}") for n, s in clientes] == [
+        ("María García López", "1250.00"), ("Juan Carlos Pérez", "850.50"), ("Ana Sofía Rodríguez", "0.00"),
+        ("Carlos Alberto Mendoza", "2100.75"), ("Lucía Fernández Silva", "450.25"), ("Roberto González Vega", "3200.00")]
+    assert [len(c) for c in cuentas] == [4, 17, 3]
+    result = run("db", "check", url=db_url)
+    assert result.exit_code == 0 and "cuadran" in result.output
+
+
+def test_seed_limpiar_wipes_everything_and_starts_ids_at_one(db_url) -> None:  # noqa: ANN001
+    run("seed", "--clientes", "50", url=db_url)
+    assert run("seed", "--limpiar", url=db_url).exit_code == 0
+    db = Database.from_url(db_url)
+    with db.lectura() as conn:
+        assert conn.execute(select(Cliente.id).order_by(Cliente.id)).scalars().all() == [1, 2, 3, 4, 5, 6]
+    db.dispose()
+
+
+def test_synthetic_customers_are_deterministic_for_a_seed_and_reconciled(tmp_path) -> None:  # noqa: ANN001
+    def cargar(nombre: str, semilla: str) -> list:
+        url = f"sqlite:///{tmp_path / nombre}"
+        assert run("seed", "--clientes", "300", "--semilla", semilla, url=url).exit_code == 0
+        assert run("db", "check", url=url).exit_code == 0
+        db = Database.from_url(url)
+        with db.lectura() as conn:
+            filas = conn.execute(select(Cliente.nombre, Cliente.email, Cliente.saldo).order_by(Cliente.id)).all()
+        db.dispose()
+        return filas
+
+    a, b, c = cargar("a.db", "7"), cargar("b.db", "7"), cargar("c.db", "8")
+    assert len(a) == 306 and a == b and a != c
+    assert any(ch in "áéíóúñÁÉÍÓÚÑ" for n, _, _ in a[6:] for ch in n)  # Spanish names keep their accents
+    assert len({e for _, e, _ in a}) == 306
+
+
+def test_db_check_names_customers_whose_balance_does_not_reconcile(db_url) -> None:  # noqa: ANN001
+    run("seed", url=db_url)
+    db = Database.from_url(db_url)
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.__table__.c.id == 2).values(saldo=1))
+    db.dispose()
+    result = CliRunner().invoke(main, ["db", "check"], env={"SOPORTE_DATABASE_URL": db_url})
+    assert result.exit_code == 1
+    assert "Cliente 2 (Juan Carlos Pérez): saldo 1.00, esperado 850.50" in result.output
+    assert "1 cliente(s)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "fragmento"),
+    [("postgresql+nodriver://u@127.0.0.1:1/x", "no es válida"), ("notaurl", "no es válida"),
+     ("sqlite:////proc/no/existe/x.db", "no es válida")],
+)
+def test_bad_database_urls_give_a_one_line_error(url, fragmento) -> None:  # noqa: ANN001
+    result = CliRunner().invoke(main, ["info"], env={"SOPORTE_DATABASE_URL": url})
+    assert result.exit_code in (1, 2)  # 2: unusable option value, 1: the database cannot be opened
+    assert fragmento in result.output and "Traceback" not in result.output
+
+
+def test_unknown_timezone_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["--timezone", "Marte/Base", "info"])
+    assert result.exit_code == 2 and "zona horaria desconocida" in result.output
+
+
+def test_info_says_where_the_database_is(db_url) -> None:  # noqa: ANN001
+    result = run("info", url=db_url)
+    assert result.exit_code == 0 and db_url.removeprefix("sqlite:///") in result.output
+    assert "esquema: vacío" in result.output
+    run("db", "upgrade", url=db_url)
+    assert "esquema: 0001" in run("info", url=db_url).output
+
+
+def test_default_database_lives_in_the_user_data_directory(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    from soporte_mcp.config import Settings
+
+    monkeypatch.delenv("SOPORTE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings().database_url == f"sqlite:///{tmp_path / 'soporte-mcp' / 'soporte.db'}"

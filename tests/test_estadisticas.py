@@ -1,0 +1,51 @@
+"""estadisticas: the figures of the system we replace, "today" in the configured zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from soporte_mcp.services.auditoria import Llamada
+from soporte_mcp.services.estadisticas import dia_local, estadisticas
+from tests.conftest import audit_rows, call, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_statistics_of_the_demo_data(client, db) -> None:  # noqa: ANN001
+    r = ok(await call(client, "estadisticas"))
+    assert r["clientes"] == {"total": 6, "con_saldo_positivo": 5, "registrados_hoy": 0}
+    assert r["tickets"] == {"total": 4, "abiertos": 2, "en_proceso": 1, "pendientes": 0, "resueltos_hoy": 1}
+    assert r["pagos"] == {"hoy_cantidad": 3, "hoy_total": "450.00"}
+    assert r["zona_horaria"] == "America/Guayaquil"
+    assert audit_rows(db)[-1].herramienta == "estadisticas"
+
+
+async def test_todays_payments_include_one_just_registered(client) -> None:  # noqa: ANN001
+    ok(await call(client, "registrarPago", {"clienteId": 3, "monto": "0.05"}))
+    r = ok(await call(client, "estadisticas"))
+    assert r["pagos"] == {"hoy_cantidad": 4, "hoy_total": "450.05"}
+    assert r["clientes"]["con_saldo_positivo"] == 6
+
+
+def test_today_is_the_local_day_of_the_configured_zone() -> None:
+    gye = ZoneInfo("America/Guayaquil")  # UTC-5, no daylight saving
+    hoy, inicio, fin = dia_local(gye, datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    assert hoy.isoformat() == "2026-11-25"
+    assert (inicio.astimezone(UTC), fin.astimezone(UTC)) == (
+        datetime(2026, 11, 25, 5, 0, tzinfo=UTC), datetime(2026, 11, 26, 5, 0, tzinfo=UTC))
+
+
+def test_a_payment_late_at_night_counts_for_the_local_day(db) -> None:  # noqa: ANN001
+    from soporte_mcp.services.pagos import registrar_pago
+
+    registrar_pago(db=db, llamada=Llamada("test"), cliente_id=3, monto=Decimal("7.00"))
+    ahora_utc = datetime.now(UTC)
+    local = estadisticas(db=db, llamada=Llamada("test"), zona=ZoneInfo("America/Guayaquil"), ahora=ahora_utc)
+    lejana = estadisticas(db=db, llamada=Llamada("test"), zona=ZoneInfo("Pacific/Kiritimati"),
+                          ahora=ahora_utc.replace(year=ahora_utc.year - 1))
+    assert local.pagos.hoy_cantidad == 4
+    assert lejana.pagos.hoy_cantidad == 0

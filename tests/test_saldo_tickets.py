@@ -1,0 +1,119 @@
+"""consultarSaldo and crearTicket through the in-memory MCP client."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from soporte_mcp.db.models import Cliente
+from tests.conftest import CLIENT_INFO, audit_rows, business_state, call, error_text, ok
+
+pytestmark = pytest.mark.anyio
+
+
+def desactivar(db, cliente_id: int) -> None:  # noqa: ANN001
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.__table__.c.id == cliente_id).values(activo=False))
+
+
+async def test_balance_shows_customer_last_five_payments_and_summary(client) -> None:  # noqa: ANN001
+    r = ok(await call(client, "consultarSaldo", {"clienteId": 6}))
+    assert r["cliente"]["nombre"] == "Roberto González Vega"
+    assert r["saldo"] == "3200.00"
+    assert len(r["ultimos_pagos"]) == 5
+    fechas = [p["fecha"] for p in r["ultimos_pagos"]]
+    assert fechas == sorted(fechas, reverse=True)
+    assert r["resumen"]["pagos_total"] == 5
+    assert r["resumen"]["fecha_ultimo_pago"] == fechas[0]
+
+
+async def test_balance_summary_counts_open_tickets(client) -> None:  # noqa: ANN001
+    r = ok(await call(client, "consultarSaldo", {"clienteId": 1}))
+    assert r["resumen"] == {**r["resumen"], "tickets_total": 1, "tickets_abiertos": 1, "pagos_total": 3}
+    assert r["saldo"] == "1250.00"
+
+
+async def test_customer_without_payments_has_no_last_payment_date(client) -> None:  # noqa: ANN001
+    r = ok(await call(client, "consultarSaldo", {"clienteId": 3}))
+    assert (r["saldo"], r["ultimos_pagos"], r["resumen"]["fecha_ultimo_pago"]) == ("0.00", [], None)
+
+
+async def test_unknown_customer_is_a_clear_refusal_not_a_crash(client, db) -> None:  # noqa: ANN001
+    texto = error_text(await call(client, "consultarSaldo", {"clienteId": 4040}))
+    assert "No existe un cliente con id 4040" in texto and "buscarCliente" in texto
+    fila = audit_rows(db)[-1]
+    assert (fila.herramienta, fila.resultado, fila.cliente_id) == ("consultarSaldo", "rechazado", None)
+    assert fila.metadatos["argumentos"] == {"clienteId": 4040}
+
+
+async def test_audit_row_records_tool_arguments_customer_and_caller(client, db) -> None:  # noqa: ANN001
+    ok(await call(client, "consultarSaldo", {"clienteId": 2}))
+    fila = audit_rows(db)[-1]
+    assert (fila.tipo, fila.herramienta, fila.resultado, fila.cliente_id) == ("consulta", "consultarSaldo", "ok", 2)
+    assert fila.usuario == f"{CLIENT_INFO.name} {CLIENT_INFO.version}"
+    assert fila.ip_address is None  # in memory: no network address
+
+
+async def test_ticket_is_created_open_with_number_and_priority(client, db) -> None:  # noqa: ANN001
+    r = ok(await call(client, "crearTicket", {
+        "clienteId": 1, "titulo": "Problema de facturación", "descripcion": "No reconoce un cargo",
+    }))
+    assert (r["prioridad"], r["estado"], r["cliente_nombre"]) == ("media", "abierto", "María García López")
+    assert r["numero"] == f"#{r['id']:06d}" and r["numero"] == "#000005"
+    fila = audit_rows(db)[-1]
+    assert (fila.tipo, fila.herramienta, fila.cliente_id, fila.metadatos["ticket_id"]) == ("creacion", "crearTicket", 1, r["id"])
+    recurso = await client.read_resource(f"ticket://{r['id']}")
+    assert '"titulo": "Problema de facturación"' in recurso.contents[0].text
+
+
+@pytest.mark.parametrize("prioridad", ["Alta", "CRÍTICA", "baja"])
+async def test_priority_accepts_allowed_values_in_any_case_or_accent(client, prioridad) -> None:  # noqa: ANN001
+    r = ok(await call(client, "crearTicket", {"clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad}))
+    assert r["prioridad"] in ("alta", "critica", "baja")
+
+
+@pytest.mark.parametrize("prioridad", ["urgente", "máxima", "1"])
+async def test_invalid_priority_is_refused_naming_allowed_values_and_writes_nothing(client, db, prioridad) -> None:  # noqa: ANN001
+    antes = business_state(db)
+    texto = error_text(await call(client, "crearTicket", {
+        "clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad}))
+    assert "baja, media, alta, critica" in texto
+    assert business_state(db) == antes
+    assert audit_rows(db)[-1].metadatos["codigo"] == "prioridad_invalida"
+
+
+@pytest.mark.parametrize(("campo", "valor"), [("titulo", "  "), ("descripcion", ""), ("titulo", "x" * 201)])
+async def test_blank_or_oversized_ticket_text_is_refused(client, db, campo, valor) -> None:  # noqa: ANN001
+    args = {"clienteId": 2, "titulo": "t", "descripcion": "d", campo: valor}
+    antes = business_state(db)
+    assert (await call(client, "crearTicket", args)).is_error
+    assert business_state(db) == antes
+
+
+async def test_ticket_for_unknown_or_inactive_customer_is_refused(client, db) -> None:  # noqa: ANN001
+    antes = business_state(db)
+    assert "No existe" in error_text(await call(client, "crearTicket", {"clienteId": 77, "titulo": "t", "descripcion": "d"}))
+    desactivar(db, 5)
+    texto = error_text(await call(client, "crearTicket", {"clienteId": 5, "titulo": "t", "descripcion": "d"}))
+    assert "inactivo" in texto
+    assert business_state(db)[1:] == antes[1:]
+    assert audit_rows(db)[-1].cliente_id == 5
+
+
+async def test_resources_give_customer_json_and_unknown_ids_are_errors(client) -> None:  # noqa: ANN001
+    from mcp import MCPError
+
+    r = await client.read_resource("cliente://1")
+    assert r.contents[0].mime_type == "application/json" and '"saldo": "1250.00"' in r.contents[0].text
+    with pytest.raises(MCPError):
+        await client.read_resource("cliente://999")
+    with pytest.raises(MCPError):
+        await client.read_resource("ticket://abc")
+
+
+async def test_prompt_lays_out_how_to_attend_a_customer(client) -> None:  # noqa: ANN001
+    prompts = await client.list_prompts()
+    assert [p.name for p in prompts.prompts] == ["atender_cliente"]
+    r = await client.get_prompt("atender_cliente", {"cliente": "María García"})
+    texto = r.messages[0].content.text
+    assert "María García" in texto and "buscarCliente" in texto and "consultarSaldo" in texto
