@@ -48,6 +48,14 @@ def cli(db_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedPro
     )
 
 
+def sembrar(carpeta: Path) -> str:
+    """A database in ``carpeta`` prepared the way an operator does it (`soporte-mcp seed`); its URL."""
+    url = f"sqlite:///{carpeta / 'soporte.db'}"
+    sembrado = cli(url, "seed")
+    assert sembrado.returncode == 0, sembrado.stderr
+    return url
+
+
 @dataclass(frozen=True)
 class ServidorHttp:
     base: str

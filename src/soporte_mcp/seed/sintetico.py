@@ -138,9 +138,12 @@ def _indice_diferido(conn: Connection) -> Iterator[None]:
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'clientes_fts_ai'"
     ).scalar_one()
     conn.exec_driver_sql("DROP TRIGGER clientes_fts_ai")
+    # A large page cache keeps the bulk load from spilling half-built pages to the WAL.
+    conn.exec_driver_sql("PRAGMA cache_size=-1000000")
     yield
     conn.exec_driver_sql("INSERT INTO clientes_fts(clientes_fts) VALUES ('rebuild')")
     conn.exec_driver_sql(disparador)
+    conn.exec_driver_sql("PRAGMA cache_size=-2000")
 
 
 def _escribir_sqlite(conn: Connection, lote: Lote) -> None:

