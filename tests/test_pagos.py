@@ -119,3 +119,22 @@ async def test_same_idempotency_key_with_other_arguments_is_refused(client, db) 
         assert "ya se usó" in texto
     assert business_state(db) == antes
     assert audit_rows(db)[-1].metadatos["codigo"] == "clave_idempotencia_reutilizada"
+
+
+async def test_a_locked_database_is_a_clear_retryable_refusal(client, db, settings) -> None:  # noqa: ANN001
+    from soporte_mcp.db import engine as engine_mod
+    from soporte_mcp.db.engine import Database
+
+    otro = Database.from_url(settings.database_url)
+    antes = business_state(db)
+    original = engine_mod.SQLITE_BUSY_TIMEOUT_MS
+    try:
+        with otro.escritura():  # another process holding the write lock
+            engine_mod.SQLITE_BUSY_TIMEOUT_MS = 50  # the server's next connection gives up after 50 ms
+            db.engine.dispose()
+            texto = error_text(await call(client, "registrarPago", {"clienteId": 2, "monto": 10}))
+    finally:
+        engine_mod.SQLITE_BUSY_TIMEOUT_MS = original
+        otro.dispose()
+    assert "no respondió a tiempo" in texto and "Reintente" in texto
+    assert business_state(db) == antes

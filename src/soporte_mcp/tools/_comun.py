@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+from sqlalchemy.exc import DBAPIError
 
+from soporte_mcp.db.engine import describe_db_error
 from soporte_mcp.errors import SoporteError
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.state import AppState
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 LECTURA = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
@@ -55,3 +59,9 @@ async def ejecutar(
         return await app.db.run(servicio, db=app.db, llamada=origen, **kwargs)
     except SoporteError as exc:
         raise ToolError(exc.mensaje) from exc
+    except DBAPIError as exc:
+        # Locked or unreachable database: say so, so that the model can retry or tell the user.
+        log.warning("%s: %s", herramienta, describe_db_error(exc))
+        raise ToolError(
+            "La base de datos no respondió a tiempo; no se hizo ningún cambio. Reintente en unos segundos."
+        ) from exc
