@@ -72,3 +72,8 @@ async def test_both_protocol_generations_in_memory(server) -> None:  # noqa: ANN
         async with Client(server, mode=mode) as c:
             r = await c.call_tool("buscarCliente", {"query": "maria"})
             assert r.structured_content["clientes"][0]["id"] == 1, mode
+
+
+async def test_descriptions_read_as_plain_text_without_code_indentation(client) -> None:  # noqa: ANN001
+    for nombre, h in (await tools(client)).items():
+        assert "\n    " not in h.description, nombre

@@ -110,15 +110,27 @@ class Database:
             return fn(*args, **kwargs)
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
+    @property
+    def archivo_sqlite(self) -> Path | None:
+        """The file of a file-backed SQLite database (None for any other)."""
+        nombre = self.engine.url.database
+        if not self.is_sqlite or not nombre or nombre == ":memory:" or nombre.startswith("file:"):
+            return None
+        return Path(nombre).expanduser()
+
     def ping(self) -> None:
         """Check that the database answers.
 
         Raises:
             BaseDeDatosNoDisponible: it does not.
         """
+        archivo = self.archivo_sqlite
+        if archivo is not None and not archivo.exists():
+            raise BaseDeDatosNoDisponible(f"el archivo de la base de datos ya no existe: {archivo}")
         try:
             with self.lectura() as conn:
-                conn.execute(text("SELECT 1"))
+                # A real table: SELECT 1 on a pooled connection would not touch the database at all.
+                conn.execute(text("SELECT version_num FROM alembic_version"))
         except DBAPIError as exc:
             raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
 

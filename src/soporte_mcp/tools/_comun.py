@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +21,13 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 LECTURA = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# Writes that add a record: never destructive, and a repeat adds another one.
+ESCRITURA = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+
+
+def publicar(server: MCPServer, fn: Callable[..., Any], nombre: str, titulo: str, anotaciones: ToolAnnotations) -> None:
+    """Register ``fn`` as the tool ``nombre``; its docstring, dedented, is what the model reads."""
+    server.tool(name=nombre, title=titulo, description=inspect.cleandoc(fn.__doc__ or ""), annotations=anotaciones)(fn)
 
 
 def estado(ctx: Context) -> AppState:

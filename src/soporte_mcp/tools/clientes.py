@@ -9,7 +9,7 @@ from pydantic import Field
 
 from soporte_mcp.services import clientes as servicio
 from soporte_mcp.services.schemas import ResultadoBusqueda, SaldoCliente
-from soporte_mcp.tools._comun import LECTURA, ejecutar
+from soporte_mcp.tools._comun import LECTURA, ejecutar, publicar
 
 ClienteId = Annotated[
     int,
@@ -69,5 +69,5 @@ async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:  
 
 
 def registrar(server: MCPServer) -> None:
-    server.tool(name="buscarCliente", title="Buscar cliente", annotations=LECTURA)(buscar_cliente)
-    server.tool(name="consultarSaldo", title="Consultar saldo", annotations=LECTURA)(consultar_saldo)
+    publicar(server, buscar_cliente, "buscarCliente", "Buscar cliente", LECTURA)
+    publicar(server, consultar_saldo, "consultarSaldo", "Consultar saldo", LECTURA)

@@ -6,7 +6,7 @@ from mcp.server.mcpserver import Context, MCPServer
 
 from soporte_mcp.services import estadisticas as servicio
 from soporte_mcp.services.schemas import Estadisticas
-from soporte_mcp.tools._comun import LECTURA, ejecutar, estado
+from soporte_mcp.tools._comun import LECTURA, ejecutar, estado, publicar
 
 
 async def estadisticas(ctx: Context) -> Estadisticas:
@@ -20,4 +20,4 @@ async def estadisticas(ctx: Context) -> Estadisticas:
 
 
 def registrar(server: MCPServer) -> None:
-    server.tool(name="estadisticas", title="Estadísticas", annotations=LECTURA)(estadisticas)
+    publicar(server, estadisticas, "estadisticas", "Estadísticas", LECTURA)

@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.schemas import PagoRegistrado
-from soporte_mcp.tools._comun import ejecutar
+from soporte_mcp.tools._comun import ESCRITURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
 
 
@@ -62,7 +61,4 @@ async def registrar_pago(
 
 
 def registrar(server: MCPServer) -> None:
-    anotaciones = ToolAnnotations(
-        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-    )
-    server.tool(name="registrarPago", title="Registrar pago", annotations=anotaciones)(registrar_pago)
+    publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA)

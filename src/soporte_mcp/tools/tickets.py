@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import PRIORIDADES
 from soporte_mcp.services import tickets as servicio
 from soporte_mcp.services.schemas import TicketCreado
-from soporte_mcp.tools._comun import ejecutar
+from soporte_mcp.tools._comun import ESCRITURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
 
 
@@ -42,7 +41,4 @@ async def crear_ticket(
 
 
 def registrar(server: MCPServer) -> None:
-    anotaciones = ToolAnnotations(
-        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-    )
-    server.tool(name="crearTicket", title="Crear ticket", annotations=anotaciones)(crear_ticket)
+    publicar(server, crear_ticket, "crearTicket", "Crear ticket", ESCRITURA)
