@@ -77,3 +77,42 @@ async def test_both_protocol_generations_in_memory(server) -> None:  # noqa: ANN
 async def test_descriptions_read_as_plain_text_without_code_indentation(client) -> None:  # noqa: ANN001
     for nombre, h in (await tools(client)).items():
         assert "\n    " not in h.description, nombre
+
+
+async def test_the_text_the_model_reads_is_pinned(client) -> None:  # noqa: ANN001
+    from inline_snapshot import snapshot
+
+    textos = {
+        nombre: {"description": h.description, **{a: p["description"] for a, p in h.input_schema["properties"].items()}}
+        for nombre, h in sorted((await tools(client)).items())
+    }
+    assert textos == snapshot({'buscarCliente': {'description': """\
+Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
+
+Úsela primero cuando el usuario nombra a un cliente sin dar su id ("Busca a María García",
+"el cliente juan.perez@empresa.com"). Un email exacto aparece primero; el resto, por nombre.
+Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
+Sin resultados devuelve una lista vacía y una sugerencia.\
+""", 'query': 'Nombre, apellidos o email del cliente, completos o en parte ("maria garcia", "García", "juan.perez@empresa.com"). No distingue mayúsculas ni tildes; las palabras pueden ir en cualquier orden.', 'limite': 'Máximo de clientes a devolver (1 a 50).', 'incluirInactivos': 'Incluir clientes dados de baja (por defecto solo activos).'}, 'consultarSaldo': {'description': """\
+Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos y un resumen.
+
+El resumen cuenta sus tickets (total y abiertos), sus pagos y la fecha del último pago.
+Úsela para "¿cuál es el saldo de…?", "muéstrame el balance del cliente 2". Los importes
+son dólares con dos decimales, como texto ("1250.00").\
+""", 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.'}, 'crearTicket': {'description': """\
+Abre un ticket de soporte (estado "abierto") para un cliente activo y devuelve su número (#000042).
+
+Úsela cuando el usuario pida registrar un problema o reclamo de un cliente. Si solo tiene el
+nombre, busque antes el id con buscarCliente. Escriba título y descripción en español.\
+""", 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.', 'titulo': 'Resumen breve del problema (máx. 200 caracteres).', 'descripcion': 'Qué le pasa al cliente, con los detalles que dio.', 'prioridad': 'baja, media (por defecto), alta o critica. "Urgente" o "lo antes posible" → alta; servicio caído o dinero en riesgo → critica; consultas sin prisa → baja.'}, 'estadisticas': {'description': """\
+Cifras del sistema: clientes (total, con saldo positivo, registrados hoy), tickets (total, abiertos, en proceso, pendientes, resueltos hoy) y pagos de hoy (cantidad y total).
+
+Úsela para "¿cuántos clientes hay?", "¿cuántos tickets están abiertos?" o un resumen general.
+"Hoy" es el día en curso en la zona horaria del servidor (campo zona_horaria).\
+"""}, 'registrarPago': {'description': """\
+Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve el saldo anterior, el nuevo y el incremento.
+
+Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
+cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
+para "comprobar": cada llamada sin idempotencyKey registra otro pago.\
+""", 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.', 'monto': 'Importe en dólares, mayor que 0 y hasta 999999.99, con dos decimales como máximo: 500, 150.5 o "1250.75" (sin símbolo $ ni separador de miles).', 'descripcion': 'Concepto del pago, opcional.', 'metodoPago': 'efectivo, tarjeta, transferencia (por defecto) o cheque. "Transferencia bancaria" → transferencia; "con tarjeta de crédito" → tarjeta.', 'idempotencyKey': 'Clave única de este pago (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: el pago no se duplica.'}})
