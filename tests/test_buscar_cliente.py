@@ -88,3 +88,8 @@ async def test_limite_out_of_bounds_is_refused(client, limite) -> None:  # noqa:
 async def test_fts_special_characters_are_searched_literally(client) -> None:  # noqa: ANN001
     for query in ['"maria', "garcia*", "OR AND NOT", "100%", "a_b", "(juan)"]:
         assert not (await call(client, "buscarCliente", {"query": query})).is_error, query
+
+
+@pytest.mark.parametrize("query", ["%", "_", "a%", "%%"])
+async def test_like_wildcards_in_short_words_match_only_themselves(client, query) -> None:  # noqa: ANN001
+    assert ok(await call(client, "buscarCliente", {"query": query}))["clientes"] == []

@@ -23,6 +23,8 @@ from soporte_mcp.errors import Rechazo
 log = logging.getLogger(__name__)
 
 historial = HistorialAccion.__table__
+# Built once: every tool call inserts one row (see services/clientes.py on prebuilt statements).
+INSERTAR = insert(historial)
 
 
 @dataclass(frozen=True)
@@ -77,19 +79,18 @@ def registrar(
 ) -> None:
     """Insert one HistorialAccion row on ``conn`` (inside the caller's transaction)."""
     metadatos = {"argumentos": to_jsonable_python(dict(llamada.argumentos), fallback=str), **(detalles or {})}
-    conn.execute(
-        insert(historial).values(
-            tipo=tipo,
-            herramienta=llamada.herramienta,
-            resultado=resultado,
-            descripcion=descripcion or llamada.herramienta,
-            cliente_id=cliente_id,
-            usuario=llamada.usuario,
-            ip_address=llamada.ip,
-            metadatos=metadatos,
-            fecha=ahora(),
-        )
-    )
+    fila = {
+        "tipo": tipo,
+        "herramienta": llamada.herramienta,
+        "resultado": resultado,
+        "descripcion": descripcion or llamada.herramienta,
+        "cliente_id": cliente_id,
+        "usuario": llamada.usuario,
+        "ip_address": llamada.ip,
+        "metadatos": metadatos,
+        "fecha": ahora(),
+    }
+    conn.execute(INSERTAR, fila)
 
 
 def _registrar_aparte(
