@@ -68,8 +68,8 @@ class ServidorHttp:
 
 
 @contextmanager
-def servidor_http(db_url: str, carpeta: Path) -> Iterator[ServidorHttp]:
-    """``soporte-mcp serve --transport http`` on a free loopback port, ready (``/health`` is 200).
+def servidor_http(db_url: str, carpeta: Path, *extra: str) -> Iterator[ServidorHttp]:
+    """``soporte-mcp serve --transport http [extra]`` on a free loopback port, ready (``/health`` is 200).
 
     Its stderr goes to a file in ``carpeta`` and is shown if it never gets ready.
     The process is terminated (then killed if it does not stop) on exit.
@@ -78,7 +78,7 @@ def servidor_http(db_url: str, carpeta: Path) -> Iterator[ServidorHttp]:
     stderr = carpeta / f"servidor-{puerto}.stderr"
     with stderr.open("wb") as err:
         proceso = subprocess.Popen(
-            [comando(), "serve", "--transport", "http", "--host", HOST, "--port", str(puerto)],
+            [comando(), "serve", "--transport", "http", "--host", HOST, "--port", str(puerto), *extra],
             env=entorno(db_url),
             stdin=subprocess.DEVNULL,
             stdout=err,

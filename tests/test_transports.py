@@ -16,7 +16,7 @@ from mcp.client.stdio import stdio_client
 
 from soporte_mcp import __version__
 from soporte_mcp.db.engine import Database
-from tests._procesos import ServidorHttp, comando, entorno, sembrar, servidor_http
+from tests._procesos import ServidorHttp, cli, comando, entorno, sembrar, servidor_http
 from tests.conftest import CLIENT_INFO, audit_rows, ok
 
 pytestmark = pytest.mark.anyio
@@ -142,3 +142,20 @@ def test_health_answers_ok_with_the_version(servidor: ServidorHttp) -> None:
     respuesta = httpx2.get(f"{servidor.base}/health", timeout=5)
     assert respuesta.status_code == 200
     assert respuesta.json() == {"status": "ok", "database": "ok", "version": __version__}
+
+
+@GENERACIONES
+async def test_two_stateless_workers_answer_both_protocol_generations(
+    tmp_path: Path, modo: str, version: str
+) -> None:
+    url = sembrar(tmp_path)
+    with servidor_http(url, tmp_path, "--workers", "2") as servidor:
+        for _ in range(3):  # several connections, so that both workers are likely to answer
+            async with Client(servidor.mcp_url, mode=modo, client_info=CLIENT_INFO) as client:
+                assert client.protocol_version == version
+                await _comprobar_sesion(client)
+
+
+def test_workers_only_make_sense_over_http(tmp_path: Path) -> None:
+    resultado = cli(f"sqlite:///{tmp_path / 'x.db'}", "serve", "--workers", "2")
+    assert resultado.returncode == 2 and "--workers" in resultado.stderr

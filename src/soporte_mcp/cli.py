@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,32 +79,48 @@ def abrir(settings: Settings, *, migrar: bool = True) -> Database:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (http only).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port (http only).")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="Worker processes (http only). With more than one the server is stateless: any worker answers any request.",
+)
 @click.pass_obj
-def serve(settings: Settings, transport: str, host: str, port: int) -> None:
+def serve(settings: Settings, transport: str, host: str, port: int, workers: int) -> None:
     """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health)."""
-    from soporte_mcp.server import build_server
-
+    if transport == "stdio" and workers != 1:
+        raise click.UsageError("--workers solo tiene sentido con --transport http.")
     with errores_claros():
         db = abrir(settings)
-    server = build_server(settings, db)
     try:
         if transport == "stdio":
+            from soporte_mcp.server import build_server
+
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
-            server.run("stdio")
+            build_server(settings, db).run("stdio")
         else:
-            _serve_http(server, db, host, port)
+            _serve_http(settings, db, host, port, workers)
     finally:
         db.dispose()
 
 
-def _serve_http(server, db: Database, host: str, port: int) -> None:  # noqa: ANN001
+def _serve_http(settings: Settings, db: Database, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    from soporte_mcp.http import MCP_PATH, build_http_app
+    from soporte_mcp.http import ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app
 
-    app = build_http_app(server, db, host=host)
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{host}:{port}{MCP_PATH} · salud en /health", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10)
+    opciones = {"host": host, "port": port, "log_level": "warning", "http": NoDelayH11Protocol,
+                "timeout_graceful_shutdown": 10}
+    click.echo(f"soporte-mcp {__version__}: MCP en http://{host}:{port}{MCP_PATH} · salud en /health"
+               f" · {workers} proceso(s)", err=True)
+    if workers == 1:
+        from soporte_mcp.server import build_server
+
+        uvicorn.run(build_http_app(build_server(settings, db), db, host=host), **opciones)
+        return
+    # Each worker builds its own app from the environment; the schema was migrated above, once.
+    os.environ.update({"SOPORTE_DATABASE_URL": settings.database_url, "SOPORTE_TIMEZONE": settings.timezone,
+                       ENV_HOST: host})
+    uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True, workers=workers,
+                **opciones)
 
 
 @main.command()
