@@ -31,9 +31,18 @@ run: install
 	$(VENV)/bin/soporte-mcp seed
 	$(VENV)/bin/soporte-mcp serve --transport http --host $(HOST) --port $(PORT)
 
-## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector).
+## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
+## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
+## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
 test: install inspector
 	$(VENV)/bin/pytest
+	@if $(VENV)/bin/python -m tests._postgres; then \
+		echo "== the same suite on PostgreSQL =="; \
+		SOPORTE_TEST_BACKEND=postgresql $(VENV)/bin/pytest; \
+	else \
+		echo "*** PostgreSQL half SKIPPED: no PostgreSQL server answered (see the line above)."; \
+		test -z "$$SOPORTE_TEST_REQUIRE_POSTGRES"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

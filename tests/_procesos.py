@@ -50,7 +50,9 @@ def cli(db_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedPro
 
 def sembrar(carpeta: Path) -> str:
     """A database in ``carpeta`` prepared the way an operator does it (`soporte-mcp seed`); its URL."""
-    url = f"sqlite:///{carpeta / 'soporte.db'}"
+    from tests.conftest import nueva_url
+
+    url = nueva_url(carpeta)
     sembrado = cli(url, "seed")
     assert sembrado.returncode == 0, sembrado.stderr
     return url

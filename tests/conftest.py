@@ -1,9 +1,15 @@
-"""Shared fixtures: a migrated SQLite file with the demo data, the server, an in-memory client."""
+"""Shared fixtures: a migrated database with the demo data, the server, an in-memory client.
+
+The backend is SQLite unless ``SOPORTE_TEST_BACKEND=postgresql`` (see tests/_postgres.py):
+`make test` runs the whole suite once on each.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +25,37 @@ from soporte_mcp.seed.demo import cargar_demo
 from soporte_mcp.server import build_server
 
 CLIENT_INFO = Implementation(name="pytest-client", version="1.0")
+BACKEND = os.environ.get("SOPORTE_TEST_BACKEND", "sqlite")
+_bases_postgres = None
+
+
+def nueva_url(carpeta: Path) -> str:
+    """The URL of a new, empty database of the backend under test."""
+    global _bases_postgres
+    if BACKEND == "sqlite":
+        return f"sqlite:///{carpeta / 'soporte.db'}"
+    if _bases_postgres is None:
+        from tests._postgres import Bases
+
+        _bases_postgres = Bases()
+    return _bases_postgres.nueva()
+
+
+def pytest_report_header() -> str:
+    return f"soporte-mcp backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(items) -> None:  # noqa: ANN001
+    if BACKEND != "sqlite":
+        saltar = pytest.mark.skip(reason=f"solo SQLite (backend: {BACKEND})")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(saltar)
+
+
+def pytest_sessionfinish() -> None:
+    if _bases_postgres is not None:
+        _bases_postgres.borrar_todas()
 
 
 @pytest.fixture
@@ -28,7 +65,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def db_url(tmp_path) -> str:  # noqa: ANN001
-    return f"sqlite:///{tmp_path / 'soporte.db'}"
+    return nueva_url(tmp_path)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from soporte_mcp.cli import main
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, HistorialAccion, Pago, Ticket
+from sqlalchemy.engine import make_url
+from tests.conftest import nueva_url
 
 
 def run(*args: str, url: str | None = None):  # noqa: ANN201
@@ -58,7 +60,9 @@ def test_seed_limpiar_wipes_everything_and_starts_ids_at_one(db_url) -> None:  #
 
 def test_synthetic_customers_are_deterministic_for_a_seed_and_reconciled(tmp_path) -> None:  # noqa: ANN001
     def cargar(nombre: str, semilla: str) -> list:
-        url = f"sqlite:///{tmp_path / nombre}"
+        carpeta = tmp_path / nombre
+        carpeta.mkdir()
+        url = nueva_url(carpeta)
         assert run("seed", "--clientes", "300", "--semilla", semilla, url=url).exit_code == 0
         assert run("db", "check", url=url).exit_code == 0
         db = Database.from_url(url)
@@ -103,7 +107,11 @@ def test_unknown_timezone_is_a_usage_error() -> None:
 
 def test_info_says_where_the_database_is(db_url) -> None:  # noqa: ANN001
     result = run("info", url=db_url)
-    assert result.exit_code == 0 and db_url.removeprefix("sqlite:///") in result.output
+    assert result.exit_code == 0
+    if db_url.startswith("sqlite"):
+        assert f"archivo: {db_url.removeprefix('sqlite:///')}" in result.output
+    else:
+        assert make_url(db_url).database in result.output
     assert "esquema: vacío" in result.output
     run("db", "upgrade", url=db_url)
     assert "esquema: 0001" in run("info", url=db_url).output

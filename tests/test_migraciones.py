@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -22,6 +24,7 @@ def test_upgrading_an_empty_database_gives_the_schema_of_the_models(db_url) -> N
     db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_server_start_creates_the_schema_on_a_fresh_sqlite_file(db_url) -> None:  # noqa: ANN001
     db = Database.from_url(db_url)
     migrate.ensure_schema(db)
@@ -30,6 +33,7 @@ def test_server_start_creates_the_schema_on_a_fresh_sqlite_file(db_url) -> None:
     db.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_is_configured_for_a_server(db_url) -> None:  # noqa: ANN001
     db = Database.from_url(db_url)
     with db.engine.connect() as conn:

@@ -121,6 +121,7 @@ async def test_same_idempotency_key_with_other_arguments_is_refused(client, db) 
     assert audit_rows(db)[-1].metadatos["codigo"] == "clave_idempotencia_reutilizada"
 
 
+@pytest.mark.sqlite_only
 async def test_a_locked_database_is_a_clear_retryable_refusal(client, db, settings) -> None:  # noqa: ANN001
     from soporte_mcp.db import engine as engine_mod
     from soporte_mcp.db.engine import Database

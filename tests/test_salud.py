@@ -23,6 +23,7 @@ async def test_health_is_ok_with_a_working_database(server, db) -> None:  # noqa
     assert r.status_code == 200 and r.json()["database"] == "ok"
 
 
+@pytest.mark.sqlite_only
 async def test_health_is_503_when_the_database_file_is_gone(server, db) -> None:  # noqa: ANN001
     db.archivo_sqlite.unlink()
     r = await get_health(server, db)

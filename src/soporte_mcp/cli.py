@@ -137,8 +137,9 @@ def seed(settings: Settings, limpiar: bool, clientes: int, semilla: int) -> None
     from soporte_mcp.seed.sintetico import cargar_sinteticos
 
     with errores_claros():
-        db = abrir(settings)
+        db = abrir(settings, migrar=False)
         try:
+            migrate.upgrade(db)  # seeding is set-up: bring any database's schema up to date first
             cargado = cargar_demo(db=db, zona=settings.zone, ahora=datetime.now(UTC), limpiar_antes=limpiar)
             click.echo("Datos de demostración cargados." if cargado else "Los datos de demostración ya estaban.")
             if clientes:

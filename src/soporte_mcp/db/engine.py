@@ -36,7 +36,12 @@ def create_db_engine(url: str) -> Engine:
             return create_engine(parsed, pool_pre_ping=True)
         _ensure_sqlite_dir(parsed.database)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
-    except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:
+    except ImportError as exc:
+        raise BaseDeDatosNoDisponible(
+            f"falta el controlador de {url.split(':', 1)[0]} ({exc.name}); para PostgreSQL instale "
+            "`soporte-mcp[postgres]` y use una URL postgresql+psycopg://…"
+        ) from exc
+    except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise BaseDeDatosNoDisponible(f"SOPORTE_DATABASE_URL no es válida ({url!r}): {exc}") from exc
     _tune_sqlite(engine)
     return engine

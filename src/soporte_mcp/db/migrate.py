@@ -20,8 +20,11 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Leave the FTS5 index (a virtual table plus shadow tables the models do not describe) to its migration."""
-    return not (type_ == "table" and name is not None and name.startswith("clientes_fts"))
+    """Leave the search indexes to their migration: SQLite's FTS5 virtual table (and its
+    shadow tables) and PostgreSQL's trigram index, which the models do not describe."""
+    if type_ == "table" and name is not None and name.startswith("clientes_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_clientes_busqueda_trgm")
 
 
 def alembic_config(db: Database) -> Config:

@@ -123,12 +123,21 @@ def cargar_sinteticos(
             for lote in generar(cantidad, semilla, primer_id, ahora):
                 _escribir_core(conn, lote)
                 avance(len(lote.clientes))
+            _avanzar_secuencia(conn)
             return primer_id
         with _indice_diferido(conn):
             for lote in generar(cantidad, semilla, primer_id, ahora):
                 _escribir_sqlite(conn, lote)
                 avance(len(lote.clientes))
     return primer_id
+
+
+def _avanzar_secuencia(conn: Connection) -> None:
+    # The synthetic rows carry explicit ids; the next customer created normally must not collide.
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('clientes', 'id'), (SELECT max(id) FROM clientes))"
+        )
 
 
 @contextmanager

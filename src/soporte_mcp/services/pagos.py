@@ -6,7 +6,7 @@ import hashlib
 import json
 from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, ahora
@@ -48,6 +48,8 @@ def registrar_pago(
         texto = (descripcion or "").strip()[:500] or "Pago registrado"
         clave = _clave(clave_idempotencia)
         huella = _huella(cliente_id, importe, metodo, texto)
+        if clave is not None:
+            _bloquear_clave(op.conn, clave)
         nombre = _cliente_activo(op, cliente_id)
         if clave is not None:
             previo = _pago_por_clave(op.conn, clave)
@@ -66,6 +68,18 @@ def _clave(valor: str | None) -> str | None:
 def _huella(cliente_id: int, monto: Decimal, metodo: str, descripcion: str) -> str:
     datos = json.dumps([cliente_id, f"{monto:.2f}", metodo, descripcion], ensure_ascii=False)
     return hashlib.sha256(datos.encode()).hexdigest()
+
+
+def _bloquear_clave(conn: Connection, clave: str) -> None:
+    """Serialise payments that share an idempotency key, whatever their customer.
+
+    On PostgreSQL two first attempts with one key for different customers would
+    otherwise both miss the lookup and one would fail on the unique index; a
+    transaction-scoped advisory lock makes the second see the first.  SQLite's
+    BEGIN IMMEDIATE already serialises every write.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:clave, 0))"), {"clave": clave})
 
 
 def _cliente_activo(op: Operacion, cliente_id: int) -> str:

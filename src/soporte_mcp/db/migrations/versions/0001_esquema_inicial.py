@@ -31,6 +31,13 @@ SQLITE_FTS = [
 ]
 
 
+# PostgreSQL: a trigram GIN index makes LIKE '%palabra%' on the normalised column index-backed.
+POSTGRES_TRGM = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_clientes_busqueda_trgm ON clientes USING gin (busqueda gin_trgm_ops)",
+]
+
+
 def upgrade() -> None:
     op.create_table(
         "clientes",
@@ -98,9 +105,9 @@ def upgrade() -> None:
     op.create_index("ix_historial_acciones_cliente_id", "historial_acciones", ["cliente_id"])
     op.create_index("ix_historial_acciones_fecha", "historial_acciones", ["fecha"])
 
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_FTS:
-            op.execute(statement)
+    dialecto = op.get_bind().dialect.name
+    for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_TRGM}.get(dialecto, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:

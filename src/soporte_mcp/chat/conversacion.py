@@ -1,0 +1,201 @@
+"""The conversation: its history, and one turn of model rounds and tool calls.
+
+A turn is: the user's message, then rounds of (stream a completion; run the tool calls
+it asks for, after approval; send the results back) until the model answers without
+tools or the round limit is hit.  The history stays valid for the API whatever happens:
+every assistant message with ``tool_calls`` is followed by one ``tool`` message per call,
+even when the turn is interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+
+from soporte_mcp.chat.errores import ErrorDelModelo
+from soporte_mcp.chat.herramientas import Caja, Herramienta, Resultado
+from soporte_mcp.chat.modelo import LlamadaPedida, Modelo, Respuesta
+
+INSTRUCCIONES = """\
+Eres el asistente de un equipo de atención al cliente. Trabajas con datos reales a los que \
+accedes con las herramientas disponibles.
+- Usa siempre las herramientas para consultar o cambiar datos; nunca inventes ni supongas \
+clientes, ids, saldos, tickets ni importes.
+- Si el usuario nombra a un cliente por su nombre o email, búscalo primero para obtener su id. \
+Si coinciden varios clientes o ninguno, pregunta a cuál se refiere antes de seguir.
+- Antes de registrar un pago, asegúrate de que el cliente y el monto son los que el usuario \
+indicó; si falta alguno o es ambiguo, pregúntalo en lugar de suponerlo. Si el usuario ya los \
+dijo con claridad, no vuelvas a preguntar: la aplicación le pide la confirmación final de cada \
+operación que modifica datos.
+- Si una herramienta devuelve un error, explícalo con sencillez y propone cómo seguir; si el \
+usuario rechaza una operación, no la repitas sin que te lo pida.
+- Responde siempre en el idioma en que te escribe el usuario, de forma breve y clara; los \
+importes, con dos decimales."""
+
+RECHAZO = ("El usuario no autorizó ejecutar {nombre}; no se ejecutó ni cambió nada. "
+           "No la repitas salvo que el usuario lo pida.")
+CANCELADA = "Cancelada por el usuario antes de ejecutarse; no se ejecutó."
+
+
+class Salida(Protocol):
+    """What the user sees of a turn (see salida.py)."""
+
+    def texto(self, trozo: str) -> None: ...
+    def fin_ronda(self, *, con_llamadas: bool) -> None: ...
+    def llamada(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> None: ...
+    def resultado(self, herramienta: Herramienta, resultado: Resultado) -> None: ...
+    def aviso(self, mensaje: str) -> None: ...
+
+
+Aprobador = Callable[[Herramienta, Mapping[str, Any]], bool]
+
+
+@dataclass
+class LlamadaHecha:
+    """A tool call of this turn and how it ended, for --json."""
+
+    herramienta: str
+    servidor: str | None
+    argumentos: Any
+    resultado: Resultado
+    aprobada: bool = True
+
+    def como_dict(self) -> dict[str, Any]:
+        r = self.resultado
+        return {"herramienta": self.herramienta, "servidor": self.servidor, "argumentos": self.argumentos,
+                "aprobada": self.aprobada, "es_error": r.es_error,
+                "resultado": r.estructurado if r.estructurado is not None else r.para_modelo}
+
+
+@dataclass
+class Turno:
+    """What one turn produced."""
+
+    respuesta: str = ""
+    llamadas: list[LlamadaHecha] = field(default_factory=list)
+    uso: dict[str, int] = field(default_factory=dict)
+    limite_alcanzado: bool = False
+
+
+class Conversacion:
+    """The chat's history and the rules of a turn."""
+
+    def __init__(self, *, modelo: Modelo, caja: Caja, salida: Salida, aprobar: Aprobador,
+                 auto_aprobar: bool, solo_lectura: bool, max_rondas: int) -> None:
+        self.modelo = modelo
+        self.salida = salida
+        self.caja = caja
+        self.aprobar = aprobar
+        self.auto_aprobar = auto_aprobar
+        self.max_rondas = max_rondas
+        self.ofrecidas = {h.expuesta: h for h in caja.ofrecidas(solo_lectura=solo_lectura)}
+        self.mensajes: list[dict[str, Any]] = []
+        self._parcial: list[str] = []  # the text streamed so far in this round, kept if interrupted
+        self.limpiar()
+
+    def limpiar(self) -> None:
+        """Forget everything but the system prompt."""
+        self.mensajes = [{"role": "system", "content": instrucciones(self.caja.instrucciones)}]
+
+    async def turno(self, texto: str) -> Turno:
+        """Answer one user message.  Raises ErrorDelModelo; on cancellation keeps what was said."""
+        inicio = len(self.mensajes)
+        self.mensajes.append({"role": "user", "content": texto})
+        turno = Turno()
+        try:
+            await self._rondas(turno)
+        except ErrorDelModelo:
+            if len(self.mensajes) == inicio + 1:  # nothing came back: let the user simply try again
+                del self.mensajes[inicio:]
+            raise
+        except anyio.get_cancelled_exc_class():
+            if self._parcial:
+                self.mensajes.append({"role": "assistant", "content": "".join(self._parcial)})
+            raise
+        return turno
+
+    async def _rondas(self, turno: Turno) -> None:
+        for ronda in range(self.max_rondas + 1):
+            respuesta = await self._pedir(turno)
+            if respuesta.llamadas and ronda == self.max_rondas:
+                turno.limite_alcanzado = True
+                self.salida.aviso(f"Se alcanzó el límite de {self.max_rondas} rondas de herramientas en este turno; "
+                                  "la respuesta quedó incompleta. Reformule la petición o amplíe --max-tool-rounds.")
+            if not respuesta.llamadas or turno.limite_alcanzado:
+                turno.respuesta = respuesta.texto
+                self.mensajes.append({"role": "assistant", "content": respuesta.texto})
+                return
+            await self._usar_herramientas(respuesta, turno)
+
+    async def _pedir(self, turno: Turno) -> Respuesta:
+        self._parcial = []
+        herramientas = [h.para_openai() for h in self.ofrecidas.values()]
+        respuesta = await self.modelo.completar(self.mensajes, herramientas, self._escribir)
+        self._parcial = []
+        self.salida.fin_ronda(con_llamadas=bool(respuesta.llamadas))
+        for clave, valor in respuesta.uso.items():
+            turno.uso[clave] = turno.uso.get(clave, 0) + valor
+        return respuesta
+
+    def _escribir(self, trozo: str) -> None:
+        self._parcial.append(trozo)
+        self.salida.texto(trozo)
+
+    async def _usar_herramientas(self, respuesta: Respuesta, turno: Turno) -> None:
+        self.mensajes.append(respuesta.como_mensaje())
+        pendientes = list(respuesta.llamadas)
+        try:
+            while pendientes:
+                # Shielded: a payment that reached the server must be reported to the model, not forgotten.
+                with anyio.CancelScope(shield=True):
+                    hecha = await self._ejecutar(pendientes[0])
+                self._responder_llamada(pendientes.pop(0), hecha.resultado.para_modelo)
+                turno.llamadas.append(hecha)
+        finally:
+            for pedida in pendientes:
+                self._responder_llamada(pedida, CANCELADA)
+
+    def _responder_llamada(self, pedida: LlamadaPedida, contenido: str) -> None:
+        self.mensajes.append({"role": "tool", "tool_call_id": pedida.id, "content": contenido})
+
+    async def _ejecutar(self, pedida: LlamadaPedida) -> LlamadaHecha:
+        herramienta = self.ofrecidas.get(pedida.nombre)
+        if herramienta is None:
+            disponibles = ", ".join(self.ofrecidas) or "ninguna"
+            error = Resultado(f"no hay ninguna herramienta {pedida.nombre!r}; disponibles: {disponibles}.", es_error=True)
+            return self._avisar_error(pedida, error)
+        argumentos = _argumentos(pedida.argumentos)
+        if not isinstance(argumentos, dict):
+            error = Resultado(f"los argumentos de {pedida.nombre} no son un objeto JSON: {pedida.argumentos!r}.",
+                              es_error=True)
+            return self._avisar_error(pedida, error)
+        self.salida.llamada(herramienta, argumentos)
+        if not (herramienta.solo_lectura or self.auto_aprobar or self.aprobar(herramienta, argumentos)):
+            resultado = Resultado(RECHAZO.format(nombre=herramienta.nombre))
+            self.salida.resultado(herramienta, resultado)
+            return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado, aprobada=False)
+        resultado = await self.caja.llamar(herramienta, argumentos)
+        self.salida.resultado(herramienta, resultado)
+        return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado)
+
+    def _avisar_error(self, pedida: LlamadaPedida, error: Resultado) -> LlamadaHecha:
+        self.salida.aviso(f"{pedida.nombre}: {error.texto}")
+        return LlamadaHecha(pedida.nombre, None, pedida.argumentos, error)
+
+
+def instrucciones(de_servidores: Mapping[str, str]) -> str:
+    """The system prompt, followed by what each server says about its own tools."""
+    partes = [INSTRUCCIONES]
+    partes += [f"Instrucciones del servidor {nombre}:\n{texto}" for nombre, texto in de_servidores.items()]
+    return "\n\n".join(partes)
+
+
+def _argumentos(texto: str) -> Any:  # noqa: ANN401
+    try:
+        return json.loads(texto or "{}")
+    except ValueError:
+        return None
