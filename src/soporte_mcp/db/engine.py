@@ -34,7 +34,9 @@ def create_db_engine(url: str) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() != "sqlite":
             return create_engine(parsed, pool_pre_ping=True)
-        _ensure_sqlite_dir(parsed.database)
+        archivo = sqlite_file(parsed.database)
+        if archivo is not None:
+            archivo.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
     except ImportError as exc:
         raise BaseDeDatosNoDisponible(
@@ -47,9 +49,11 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
-def _ensure_sqlite_dir(database: str | None) -> None:
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+def sqlite_file(database: str | None) -> Path | None:
+    """The file behind a SQLite URL's database part (None for memory and ``file:`` URIs)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -118,10 +122,7 @@ class Database:
     @property
     def archivo_sqlite(self) -> Path | None:
         """The file of a file-backed SQLite database (None for any other)."""
-        nombre = self.engine.url.database
-        if not self.is_sqlite or not nombre or nombre == ":memory:" or nombre.startswith("file:"):
-            return None
-        return Path(nombre).expanduser()
+        return sqlite_file(self.engine.url.database) if self.is_sqlite else None
 
     def ping(self) -> None:
         """Check that the database answers.

@@ -62,12 +62,11 @@ def buscar_clientes(
             raise LimiteInvalido(f"El límite debe estar entre 1 y {LIMITE_MAXIMO} (recibido: {limite}).")
         encontrados = _buscar(op.conn, palabras, limite, incluir_inactivos)
         exacto = _por_email(op.conn, query, incluir_inactivos)
-        resultado = _ordenar(encontrados, exacto, limite)
+        resultado = _ordenar(query, encontrados, exacto, limite)
         op.descripcion = f"Búsqueda {query!r}: {resultado.total} resultado(s)"
         op.detalles = {"resultados": [c.id for c in resultado.clientes]}
         if resultado.total == 1:
             op.cliente_id = resultado.clientes[0].id
-        resultado.query = query
         return resultado
 
 
@@ -119,7 +118,9 @@ def _por_email(conn: Connection, query: str, incluir_inactivos: bool) -> Cliente
     return ClienteResumen.model_validate(row) if row else None
 
 
-def _ordenar(encontrados: list[ClienteResumen], exacto: ClienteResumen | None, limite: int) -> ResultadoBusqueda:
+def _ordenar(
+    query: str, encontrados: list[ClienteResumen], exacto: ClienteResumen | None, limite: int
+) -> ResultadoBusqueda:
     hay_mas = len(encontrados) > limite
     resto = sorted((c for c in encontrados if exacto is None or c.id != exacto.id), key=lambda c: c.nombre)
     lista = ([exacto] if exacto else []) + resto
@@ -132,7 +133,7 @@ def _ordenar(encontrados: list[ClienteResumen], exacto: ClienteResumen | None, l
         )
     elif hay_mas:
         sugerencia = "Hay más coincidencias que las mostradas: añada el segundo apellido o el email."
-    return ResultadoBusqueda(query="", total=len(lista), hay_mas=hay_mas, clientes=lista, sugerencia=sugerencia)
+    return ResultadoBusqueda(query=query, total=len(lista), hay_mas=hay_mas, clientes=lista, sugerencia=sugerencia)
 
 
 def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> SaldoCliente:
