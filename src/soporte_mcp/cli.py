@@ -7,17 +7,22 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
+from soporte_mcp.auth import SCOPES, VerificadorTokens, crear_token, leer_tokens
 from soporte_mcp.config import Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import SoporteError
+from soporte_mcp.http import build_http_app, es_loopback
+from soporte_mcp.server import build_server
 
 log = logging.getLogger("soporte_mcp")
 
@@ -72,6 +77,12 @@ def abrir(settings: Settings, *, migrar: bool = True) -> Database:
     return db
 
 
+TOKENS_FILE = click.option(
+    "--tokens-file", type=click.Path(dir_okay=False, path_type=Path), envvar="SOPORTE_TOKENS_FILE",
+    help="File of bearer tokens (nombre:scopes:sha256 lines; env SOPORTE_TOKENS_FILE). See `soporte-mcp token`.",
+)
+
+
 @main.command()
 @click.option(
     "--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True,
@@ -83,44 +94,70 @@ def abrir(settings: Settings, *, migrar: bool = True) -> Database:
     "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
     help="Worker processes (http only). With more than one the server is stateless: any worker answers any request.",
 )
+@TOKENS_FILE
+@click.option(
+    "--allowed-host", "allowed_hosts", multiple=True, envvar="SOPORTE_ALLOWED_HOSTS", metavar="HOST[:PORT]",
+    help="Host name clients use to reach the server (repeatable; env SOPORTE_ALLOWED_HOSTS, space-separated). "
+    "Other Host headers get 421 (DNS-rebinding protection). Needed behind a real host name.",
+)
+@click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without tokens.")
 @click.pass_obj
-def serve(settings: Settings, transport: str, host: str, port: int, workers: int) -> None:
-    """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health)."""
-    if transport == "stdio" and workers != 1:
-        raise click.UsageError("--workers solo tiene sentido con --transport http.")
+def serve(settings: Settings, transport: str, host: str, port: int, workers: int, tokens_file: Path | None,
+          allowed_hosts: tuple[str, ...], insecure: bool) -> None:
+    """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health).
+
+    Over HTTP on a non-loopback address, a tokens file is required (or --insecure).
+    """
+    if transport == "stdio" and (workers != 1 or tokens_file or allowed_hosts):
+        raise click.UsageError("--workers, --tokens-file y --allowed-host solo tienen sentido con --transport http.")
+    if transport == "http" and not tokens_file and not es_loopback(host) and not insecure:
+        raise click.UsageError(
+            f"escuchar en {host} sin autenticación expondría los datos a la red: use --tokens-file "
+            "(ver `soporte-mcp token crear --help`) o, si de verdad lo quiere, --insecure."
+        )
+    settings = settings.model_copy(update={"tokens_file": tokens_file})
     with errores_claros():
+        tokens = VerificadorTokens(leer_tokens(tokens_file)) if tokens_file else None
         db = abrir(settings)
     try:
         if transport == "stdio":
-            from soporte_mcp.server import build_server
-
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
             build_server(settings, db).run("stdio")
         else:
-            _serve_http(settings, db, host, port, workers)
+            _serve_http(settings, db, tokens, Red(host, port, workers, allowed_hosts))
     finally:
         db.dispose()
 
 
-def _serve_http(settings: Settings, db: Database, host: str, port: int, workers: int) -> None:
+@dataclass(frozen=True)
+class Red:
+    host: str
+    port: int
+    workers: int
+    allowed_hosts: tuple[str, ...]
+
+
+def _serve_http(settings: Settings, db: Database, tokens: VerificadorTokens | None, red: Red) -> None:
     import uvicorn
 
-    from soporte_mcp.http import ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app
+    from soporte_mcp.http import ENV_ALLOWED_HOSTS, ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno
 
-    opciones = {"host": host, "port": port, "log_level": "warning", "http": NoDelayH11Protocol,
+    opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10}
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{host}:{port}{MCP_PATH} · salud en /health"
-               f" · {workers} proceso(s)", err=True)
-    if workers == 1:
-        from soporte_mcp.server import build_server
-
-        uvicorn.run(build_http_app(build_server(settings, db), db, host=host), **opciones)
+    seguridad = "con tokens" if tokens else "SIN autenticación"
+    click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
+               f" · {red.workers} proceso(s) · {seguridad}", err=True)
+    if red.workers == 1:
+        server = build_server(settings, db, tokens=tokens)
+        uvicorn.run(build_http_app(server, db, host=red.host, allowed_hosts=red.allowed_hosts), **opciones)
         return
     # Each worker builds its own app from the environment; the schema was migrated above, once.
     os.environ.update({"SOPORTE_DATABASE_URL": settings.database_url, "SOPORTE_TIMEZONE": settings.timezone,
-                       ENV_HOST: host})
-    uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True, workers=workers,
-                **opciones)
+                       ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
+    if settings.tokens_file:
+        os.environ["SOPORTE_TOKENS_FILE"] = str(settings.tokens_file)
+    uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
+                workers=red.workers, **opciones)
 
 
 @main.command()
@@ -195,6 +232,27 @@ def check(settings: Settings) -> None:
     for d in descuadres:
         click.echo(f"Cliente {d.cliente_id} ({d.nombre}): saldo {d.saldo:.2f}, esperado {d.esperado:.2f}", err=True)
     raise click.ClickException(f"{len(descuadres)} cliente(s) con el saldo descuadrado.")
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for the HTTP server (scopes: read, write)."""
+
+
+@token.command("crear")
+@click.argument("nombre")
+@click.option("--scope", "scopes", type=click.Choice(SCOPES), multiple=True, default=("read",), show_default=True,
+              help="Scope of the token (repeatable): read for the queries, write for tickets and payments.")
+@TOKENS_FILE
+def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
+    """Create a token named NOMBRE, store its hash in the tokens file and print it (only this once)."""
+    if tokens_file is None:
+        raise click.UsageError("indique el archivo con --tokens-file o SOPORTE_TOKENS_FILE.")
+    with errores_claros():
+        secreto = crear_token(tokens_file, nombre, tuple(dict.fromkeys(scopes)))
+    click.echo(secreto)
+    click.echo(f"Token {nombre!r} ({', '.join(scopes)}) guardado en {tokens_file}. Cópielo ahora: no se "
+               "vuelve a mostrar.", err=True)
 
 
 @main.command()

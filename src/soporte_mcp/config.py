@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     timezone: str = "America/Guayaquil"
     log_level: str = "WARNING"
+    # HTTP only: bearer tokens (see soporte_mcp.auth); without it the HTTP server has no authentication.
+    tokens_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -12,8 +12,10 @@
     │   │   ├── MetodoPagoInvalido
     │   │   └── LimiteInvalido
     │   ├── ClienteInactivo         the customer exists but is deactivated
-    │   └── ClaveIdempotenciaReutilizada
-    └── BaseDeDatosNoDisponible     the database cannot be reached or opened
+    │   ├── ClaveIdempotenciaReutilizada
+    │   └── PermisoDenegado         the caller's credential does not allow this operation
+    ├── BaseDeDatosNoDisponible     the database cannot be reached or opened
+    └── ConfiguracionInvalida       an operator setting (tokens file, hosts) is unusable
 
 Messages are Spanish because the people and the models reading them work in
 Spanish; each one says what to do next.  ``codigo`` is stable for programs.
@@ -135,3 +137,21 @@ class BaseDeDatosNoDisponible(SoporteError):
     """The database cannot be opened or reached."""
 
     codigo = "base_de_datos_no_disponible"
+
+
+class PermisoDenegado(Rechazo):
+    """The caller's credential lacks the scope the operation needs."""
+
+    codigo = "permiso_denegado"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Este acceso solo permite consultas (scope read): no puede registrar pagos ni crear tickets. "
+            "Indique al usuario que lo haga alguien con permiso de escritura (scope write)."
+        )
+
+
+class ConfiguracionInvalida(SoporteError):
+    """An operator setting cannot be used as given."""
+
+    codigo = "configuracion_invalida"

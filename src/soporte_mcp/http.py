@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
+from collections.abc import Sequence
 from contextlib import suppress
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from soporte_mcp import __version__
+from soporte_mcp.auth import VerificadorTokens, leer_tokens
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 MCP_PATH = "/mcp"
 # How `serve --workers N` tells its worker processes where to listen (they build their own app).
 ENV_HOST = "SOPORTE_HTTP_HOST"
+ENV_ALLOWED_HOSTS = "SOPORTE_ALLOWED_HOSTS"
 
 
-def build_http_app(server: MCPServer, db: Database, *, host: str = "127.0.0.1", stateless: bool = False) -> Starlette:
-    """An ASGI app for ``server``; DNS-rebinding protection is on when ``host`` is loopback.
+def build_http_app(
+    server: MCPServer,
+    db: Database,
+    *,
+    host: str = "127.0.0.1",
+    stateless: bool = False,
+    allowed_hosts: Sequence[str] = (),
+) -> Starlette:
+    """An ASGI app for ``server``.
 
-    JSON responses rather than SSE streams: our tools answer in one message, and
-    JSON was measured 16-40% faster (see MCP-SDK-V2 notes).  ``stateless`` lets
-    any worker process answer any request (no server-side sessions).
+    DNS-rebinding protection is on for a loopback ``host`` (the SDK's default)
+    and for the real host names in ``allowed_hosts`` (any other Host → 421,
+    Origin → 403).  JSON responses rather than SSE streams: our tools answer in
+    one message, and JSON was measured 16-40% faster (see MCP-SDK-V2 notes).
+    ``stateless`` lets any worker process answer any request (no server-side sessions).
     """
 
     async def health(_request: Request) -> JSONResponse:
@@ -38,8 +52,37 @@ def build_http_app(server: MCPServer, db: Database, *, host: str = "127.0.0.1", 
 
     server.custom_route("/health", methods=["GET"], name="health")(health)
     return server.streamable_http_app(
-        streamable_http_path=MCP_PATH, json_response=True, stateless_http=stateless, host=host
+        streamable_http_path=MCP_PATH,
+        json_response=True,
+        stateless_http=stateless,
+        host=host,
+        transport_security=seguridad_de_transporte(allowed_hosts, host),
     )
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def seguridad_de_transporte(allowed_hosts: Sequence[str], host: str) -> TransportSecuritySettings | None:
+    """Host/Origin checks for the names the operator serves under (None: the SDK's loopback default).
+
+    On a loopback address the loopback names stay allowed too, for local clients and probes.
+    """
+    if not allowed_hosts:
+        return None
+    nombres = [*allowed_hosts, *(LOOPBACK if es_loopback(host) else ())]
+    hosts = [h if ":" in h.removeprefix("[::1]") else f"{h}:*" for h in nombres] + [h.split(":")[0] for h in allowed_hosts]
+    origins = [f"{esquema}://{h}" for h in hosts for esquema in ("http", "https")]
+    return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+
+
+def es_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def app_desde_entorno() -> Starlette:
@@ -49,7 +92,12 @@ def app_desde_entorno() -> Starlette:
 
     settings = Settings()
     db = Database.from_url(settings.database_url)
-    return build_http_app(build_server(settings, db), db, host=os.environ.get(ENV_HOST, "127.0.0.1"), stateless=True)
+    tokens = VerificadorTokens(leer_tokens(settings.tokens_file)) if settings.tokens_file else None
+    hosts = [h for h in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if h]
+    return build_http_app(
+        build_server(settings, db, tokens=tokens), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
+        stateless=True, allowed_hosts=hosts,
+    )
 
 
 class NoDelayH11Protocol(H11Protocol):

@@ -6,6 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from soporte_mcp import __version__
@@ -26,8 +28,20 @@ INSTRUCCIONES = (
 )
 
 
-def build_server(settings: Settings | None = None, db: Database | None = None) -> MCPServer[AppState]:
-    """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one."""
+def _ajustes_auth() -> AuthSettings:
+    # Our tokens have no authorization server, so no protected-resource metadata is published;
+    # the SDK still requires an issuer URL, which nothing reads when resource_server_url is None.
+    return AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None, required_scopes=["read"])
+
+
+def build_server(
+    settings: Settings | None = None, db: Database | None = None, *, tokens: TokenVerifier | None = None
+) -> MCPServer[AppState]:
+    """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one.
+
+    ``tokens`` turns on bearer authentication for HTTP: every request needs a
+    token with the ``read`` scope; writing tools also need ``write``.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -48,6 +62,8 @@ def build_server(settings: Settings | None = None, db: Database | None = None) -
         instructions=INSTRUCCIONES,
         lifespan=lifespan,
         log_level=settings.log_level.upper(),
+        token_verifier=tokens,
+        auth=_ajustes_auth() if tokens else None,
     )
     registrar_herramientas(server)
     registrar_recursos(server)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import HistorialAccion, ahora
-from soporte_mcp.errors import Rechazo
+from soporte_mcp.errors import PermisoDenegado, Rechazo
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class Llamada:
     argumentos: Mapping[str, Any] = field(default_factory=dict)
     usuario: str | None = None
     ip: str | None = None
+    # False for a caller whose credential only allows reading (an HTTP token without "write").
+    puede_escribir: bool = True
 
 
 @dataclass
@@ -47,17 +49,23 @@ class Operacion:
     detalles: dict[str, Any] = field(default_factory=dict)
 
 
+TIPOS_ESCRITURA = ("creacion", "actualizacion", "pago")
+
+
 @contextmanager
 def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
     """A write transaction whose audit row commits with it.
 
     Raises whatever the body raises, after recording it: a ``Rechazo`` as
-    ``rechazado``, anything else as ``error``.
+    ``rechazado``, anything else as ``error``; ``PermisoDenegado`` before the
+    body runs when the operation writes and the caller may only read.
     """
     op: Operacion | None = None
     try:
         with db.escritura() as conn:
             op = Operacion(conn)
+            if tipo in TIPOS_ESCRITURA and not llamada.puede_escribir:
+                raise PermisoDenegado()
             yield op
             registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
     except Rechazo as exc:

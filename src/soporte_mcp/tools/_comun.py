@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
@@ -35,8 +36,20 @@ def estado(ctx: Context) -> AppState:
 
 
 def llamada(ctx: Context, herramienta: str, argumentos: Mapping[str, Any]) -> Llamada:
-    """Who is calling: the MCP client's name and version, and the address over HTTP."""
-    return Llamada(herramienta=herramienta, argumentos=argumentos, usuario=_cliente(ctx), ip=_direccion(ctx))
+    """Who is calling: the token's name (over HTTP with auth), the MCP client's name and
+    version, and the address over HTTP."""
+    token = get_access_token()
+    cliente = _cliente(ctx)
+    if token is None:
+        return Llamada(herramienta=herramienta, argumentos=argumentos, usuario=cliente, ip=_direccion(ctx))
+    quien = token.subject or token.client_id
+    return Llamada(
+        herramienta=herramienta,
+        argumentos=argumentos,
+        usuario=f"{quien} ({cliente})" if cliente else quien,
+        ip=_direccion(ctx),
+        puede_escribir="write" in token.scopes,
+    )
 
 
 def _cliente(ctx: Context) -> str | None:
