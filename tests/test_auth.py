@@ -132,3 +132,14 @@ def test_a_malformed_tokens_file_is_a_one_line_error(tmp_path) -> None:  # noqa:
     resultado = cli(f"sqlite:///{tmp_path / 'x.db'}", "serve", "--transport", "http", "--tokens-file", str(malo))
     assert resultado.returncode == 1 and "nombre:scopes:sha256" in resultado.stderr
     assert "Traceback" not in resultado.stderr
+
+
+def test_a_token_over_its_rate_gets_429_with_retry_after(url_auth, tokens, tmp_path) -> None:  # noqa: ANN001
+    extra = ("--tokens-file", str(tokens[0]), "--rate-limit", "6")  # a burst of one, then one every 10 s
+    with servidor_http(url_auth, tmp_path, *extra) as s:
+        headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {tokens[1]}"}
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        primera, segunda = (httpx2.post(s.mcp_url, json=ping, headers=headers, timeout=10) for _ in range(2))
+        assert primera.status_code != 429
+        assert segunda.status_code == 429 and 1 <= int(segunda.headers["retry-after"]) <= 10
+        assert httpx2.get(f"{s.base}/health/live", timeout=5).json() == {"status": "ok"}

@@ -100,10 +100,15 @@ TOKENS_FILE = click.option(
     help="Host name clients use to reach the server (repeatable; env SOPORTE_ALLOWED_HOSTS, space-separated). "
     "Other Host headers get 421 (DNS-rebinding protection). Needed behind a real host name.",
 )
+@click.option(
+    "--rate-limit", type=click.IntRange(0), envvar="SOPORTE_RATE_LIMIT", metavar="N",
+    help="Requests a minute per token, per worker (429 with Retry-After beyond it; env SOPORTE_RATE_LIMIT). "
+    "Default: 600 with --tokens-file, off without; 0 turns it off.",
+)
 @click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without tokens.")
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, tokens_file: Path | None,
-          allowed_hosts: tuple[str, ...], insecure: bool) -> None:
+          allowed_hosts: tuple[str, ...], rate_limit: int | None, insecure: bool) -> None:
     """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health).
 
     Over HTTP on a non-loopback address, a tokens file is required (or --insecure).
@@ -115,7 +120,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             f"escuchar en {host} sin autenticación expondría los datos a la red: use --tokens-file "
             "(ver `soporte-mcp token crear --help`) o, si de verdad lo quiere, --insecure."
         )
-    settings = settings.model_copy(update={"tokens_file": tokens_file})
+    settings = settings.model_copy(update={"tokens_file": tokens_file, "rate_limit": rate_limit})
     with errores_claros():
         tokens = VerificadorTokens(leer_tokens(tokens_file)) if tokens_file else None
         db = abrir(settings)
@@ -149,13 +154,17 @@ def _serve_http(settings: Settings, db: Database, tokens: VerificadorTokens | No
                f" · {red.workers} proceso(s) · {seguridad}", err=True)
     if red.workers == 1:
         server = build_server(settings, db, tokens=tokens)
-        uvicorn.run(build_http_app(server, db, host=red.host, allowed_hosts=red.allowed_hosts), **opciones)
+        app = build_http_app(server, db, host=red.host, allowed_hosts=red.allowed_hosts,
+                             limite_por_minuto=settings.limite_por_minuto())
+        uvicorn.run(app, **opciones)
         return
     # Each worker builds its own app from the environment; the schema was migrated above, once.
     os.environ.update({"SOPORTE_DATABASE_URL": settings.database_url, "SOPORTE_TIMEZONE": settings.timezone,
                        ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
     if settings.tokens_file:
         os.environ["SOPORTE_TOKENS_FILE"] = str(settings.tokens_file)
+    if settings.rate_limit is not None:
+        os.environ["SOPORTE_RATE_LIMIT"] = str(settings.rate_limit)
     uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
                 workers=red.workers, **opciones)
 

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     # HTTP only: bearer tokens (see soporte_mcp.auth); without it the HTTP server has no authentication.
     tokens_file: Path | None = None
+    # Requests a minute per token (per worker process); None: 600 with tokens, off without.
+    rate_limit: int | None = None
+
+    def limite_por_minuto(self) -> int:
+        if self.rate_limit is not None:
+            return self.rate_limit
+        return 600 if self.tokens_file else 0
 
     @field_validator("database_url")
     @classmethod

@@ -10,15 +10,16 @@ from contextlib import suppress
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from soporte_mcp import __version__
 from soporte_mcp.auth import VerificadorTokens, leer_tokens
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.limites import LimiteDeTasa
 
 MCP_PATH = "/mcp"
 # How `serve --workers N` tells its worker processes where to listen (they build their own app).
@@ -33,7 +34,8 @@ def build_http_app(
     host: str = "127.0.0.1",
     stateless: bool = False,
     allowed_hosts: Sequence[str] = (),
-) -> Starlette:
+    limite_por_minuto: int = 0,
+) -> ASGIApp:
     """An ASGI app for ``server``.
 
     DNS-rebinding protection is on for a loopback ``host`` (the SDK's default)
@@ -41,6 +43,7 @@ def build_http_app(
     Origin → 403).  JSON responses rather than SSE streams: our tools answer in
     one message, and JSON was measured 16-40% faster (see MCP-SDK-V2 notes).
     ``stateless`` lets any worker process answer any request (no server-side sessions).
+    ``limite_por_minuto`` > 0 limits each bearer credential (see soporte_mcp.limites).
     """
 
     async def health(_request: Request) -> JSONResponse:
@@ -50,14 +53,21 @@ def build_http_app(
             return JSONResponse({"status": "error", "database": exc.mensaje}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
+    async def vivo(_request: Request) -> JSONResponse:
+        # Liveness: the process answers. Never touches the database, so that an outage of the
+        # database makes the instance unready (/health 503) without getting it restarted.
+        return JSONResponse({"status": "ok"})
+
     server.custom_route("/health", methods=["GET"], name="health")(health)
-    return server.streamable_http_app(
+    server.custom_route("/health/live", methods=["GET"], name="live")(vivo)
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=True,
         stateless_http=stateless,
         host=host,
         transport_security=seguridad_de_transporte(allowed_hosts, host),
     )
+    return LimiteDeTasa(app, por_minuto=limite_por_minuto, ruta=MCP_PATH) if limite_por_minuto > 0 else app
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -85,7 +95,7 @@ def es_loopback(host: str) -> bool:
         return False
 
 
-def app_desde_entorno() -> Starlette:
+def app_desde_entorno() -> ASGIApp:
     """The app of one worker of ``serve --workers N``, configured from ``SOPORTE_*`` variables."""
     from soporte_mcp.config import Settings
     from soporte_mcp.server import build_server
@@ -96,7 +106,7 @@ def app_desde_entorno() -> Starlette:
     hosts = [h for h in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if h]
     return build_http_app(
         build_server(settings, db, tokens=tokens), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
-        stateless=True, allowed_hosts=hosts,
+        stateless=True, allowed_hosts=hosts, limite_por_minuto=settings.limite_por_minuto(),
     )
 
 
