@@ -85,6 +85,7 @@ def servidor_http(db_url: str, carpeta: Path, *extra: str) -> Iterator[ServidorH
             stdin=subprocess.DEVNULL,
             stdout=err,
             stderr=err,
+            start_new_session=True,  # its own process group: a test can kill it and its workers at once
         )
     servidor = ServidorHttp(base=f"http://{HOST}:{puerto}", proceso=proceso, stderr=stderr)
     try:
