@@ -11,12 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 HOST = "127.0.0.1"
 ARRANQUE_MAXIMO_S = 20.0
@@ -125,3 +127,14 @@ def detener(proceso: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proceso.kill()
             proceso.wait(timeout=PARADA_MAXIMA_S)
+
+
+@asynccontextmanager
+async def cliente_http(url: str, token: str | None = None, modo: str = "auto") -> AsyncIterator[Client]:
+    """An MCP client session over HTTP that sends ``Authorization: Bearer token``."""
+    from tests.conftest import CLIENT_INFO
+
+    cabeceras = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx2.AsyncClient(headers=cabeceras, timeout=30) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode=modo, client_info=CLIENT_INFO) as c:
+            yield c

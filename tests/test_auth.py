@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 from click.testing import CliRunner
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from soporte_mcp.auth import leer_tokens
 from soporte_mcp.cli import main
 from soporte_mcp.db.engine import Database
-from tests._procesos import ServidorHttp, cli, sembrar, servidor_http
-from tests.conftest import CLIENT_INFO, audit_rows, business_state, error_text, ok
+from tests._procesos import ServidorHttp, cli, cliente_http, sembrar, servidor_http
+from tests.conftest import audit_rows, business_state, error_text, ok
 
 pytestmark = pytest.mark.anyio
 GENERACIONES = pytest.mark.parametrize("modo", ["legacy", "auto"])
@@ -57,13 +54,8 @@ def base(url_auth) -> Iterator[Database]:  # noqa: ANN001
     db.dispose()
 
 
-@asynccontextmanager
-async def cliente(servidor: ServidorHttp, token: str | None, modo: str) -> AsyncIterator[Client]:
-    cabeceras = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx2.AsyncClient(headers=cabeceras, timeout=30) as http:
-        transporte = streamable_http_client(servidor.mcp_url, http_client=http)
-        async with Client(transporte, mode=modo, client_info=CLIENT_INFO) as c:
-            yield c
+def cliente(servidor: ServidorHttp, token: str | None, modo: str):  # noqa: ANN201
+    return cliente_http(servidor.mcp_url, token, modo)
 
 
 def test_token_file_keeps_only_hashes_and_is_private(tokens) -> None:  # noqa: ANN001

@@ -1,4 +1,4 @@
-"""Bearer tokens for the HTTP server: the operator's tokens file and the verifier the SDK calls.
+"""Bearer tokens for the HTTP server: the operator's tokens file, or JWTs from an OAuth issuer.
 
 The file holds one token per line, ``nombre:scopes:sha256``, e.g.
 ``agente-1:read,write:9f86d081884c7d65...``; only hashes are stored, so the
@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcp.server.auth.provider import AccessToken
+import anyio.to_thread
+import jwt
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 
+from soporte_mcp.config import Settings
 from soporte_mcp.errors import ConfiguracionInvalida
+
+log = logging.getLogger(__name__)
 
 SCOPES = ("read", "write")
 PREFIJO = "sop_"
@@ -95,3 +102,61 @@ class VerificadorTokens:
             if hmac.compare_digest(clave, buscada):
                 return AccessToken(token=buscada[:12], client_id=credencial.nombre, scopes=list(credencial.scopes))
         return None
+
+
+class VerificadorJWT:
+    """OAuth 2.1 resource-server mode: JWT access tokens signed by the issuer's keys (JWKS).
+
+    The token must name our ``audience``, come from ``issuer``, be unexpired and
+    carry its scopes in ``scope`` (space-separated) or ``scp`` (a list); ``read``
+    and ``write`` mean what they mean for static tokens.
+    """
+
+    ALGORITMOS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
+
+    def __init__(self, *, issuer: str, jwks_url: str, audience: str) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        # Keys are cached for five minutes; an unknown "kid" makes PyJWKClient fetch again.
+        self._claves = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=10)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            clave = await anyio.to_thread.run_sync(self._claves.get_signing_key_from_jwt, token)
+            claims = jwt.decode(
+                token, clave.key, algorithms=list(self.ALGORITMOS), audience=self.audience, issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]}, leeway=30,
+            )
+        except jwt.PyJWTError as exc:
+            log.info("token JWT rechazado: %s", exc)
+            return None
+        scopes = claims.get("scope", "").split() if isinstance(claims.get("scope"), str) else claims.get("scp", [])
+        return AccessToken(
+            token=huella(token)[:12], client_id=str(claims.get("client_id") or claims.get("azp") or claims["sub"]),
+            scopes=list(scopes), expires_at=int(claims["exp"]), subject=str(claims["sub"]), resource=self.audience,
+        )
+
+
+def autenticacion(settings: Settings) -> tuple[TokenVerifier | None, AuthSettings | None]:
+    """The verifier and the SDK's auth settings the configuration asks for (both None: no authentication).
+
+    Raises:
+        ConfiguracionInvalida: both modes at once, an incomplete OAuth set-up, or a bad tokens file.
+    """
+    if settings.tokens_file and settings.oauth_issuer:
+        raise ConfiguracionInvalida("use tokens estáticos (--tokens-file) u OAuth (--oauth-issuer), no ambos")
+    if settings.tokens_file:
+        # Static tokens have no authorization server, so no protected-resource metadata is published;
+        # the SDK still requires an issuer URL, which nothing reads when resource_server_url is None.
+        ajustes = AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None, required_scopes=["read"])
+        return VerificadorTokens(leer_tokens(settings.tokens_file)), ajustes
+    if settings.oauth_issuer:
+        if not settings.public_url:
+            raise ConfiguracionInvalida("con --oauth-issuer indique --public-url, la URL pública de /mcp")
+        jwks = settings.oauth_jwks_url or settings.oauth_issuer.rstrip("/") + "/.well-known/jwks.json"
+        verificador = VerificadorJWT(issuer=settings.oauth_issuer, jwks_url=jwks, audience=settings.public_url)
+        ajustes = AuthSettings(
+            issuer_url=settings.oauth_issuer, resource_server_url=settings.public_url, required_scopes=["read"]
+        )
+        return verificador, ajustes
+    return None, None

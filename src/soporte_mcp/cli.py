@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
-from soporte_mcp.auth import SCOPES, VerificadorTokens, crear_token, leer_tokens
+from soporte_mcp.auth import SCOPES, autenticacion, crear_token
 from soporte_mcp.config import Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
@@ -103,33 +103,42 @@ TOKENS_FILE = click.option(
 @click.option(
     "--rate-limit", type=click.IntRange(0), envvar="SOPORTE_RATE_LIMIT", metavar="N",
     help="Requests a minute per token, per worker (429 with Retry-After beyond it; env SOPORTE_RATE_LIMIT). "
-    "Default: 600 with --tokens-file, off without; 0 turns it off.",
+    "Default: 600 with authentication, off without; 0 turns it off.",
 )
-@click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without tokens.")
+@click.option("--oauth-issuer", envvar="SOPORTE_OAUTH_ISSUER", metavar="URL",
+              help="OAuth 2.1 resource-server mode: accept JWT access tokens from this issuer (env SOPORTE_OAUTH_ISSUER).")
+@click.option("--oauth-jwks-url", envvar="SOPORTE_OAUTH_JWKS_URL", metavar="URL",
+              help="The issuer's signing keys (default ISSUER/.well-known/jwks.json; env SOPORTE_OAUTH_JWKS_URL).")
+@click.option("--public-url", envvar="SOPORTE_PUBLIC_URL", metavar="URL",
+              help="Public URL of the MCP endpoint, e.g. https://soporte.example/mcp: the tokens' audience, "
+              "and where the protected-resource metadata points (env SOPORTE_PUBLIC_URL).")
+@click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without authentication.")
 @click.pass_obj
-def serve(settings: Settings, transport: str, host: str, port: int, workers: int, tokens_file: Path | None,
-          allowed_hosts: tuple[str, ...], rate_limit: int | None, insecure: bool) -> None:
+def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
+          insecure: bool, **ajustes: object) -> None:
     """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health).
 
-    Over HTTP on a non-loopback address, a tokens file is required (or --insecure).
+    Over HTTP on a non-loopback address, authentication (--tokens-file or
+    --oauth-issuer) is required, or --insecure.
     """
-    if transport == "stdio" and (workers != 1 or tokens_file or allowed_hosts):
-        raise click.UsageError("--workers, --tokens-file y --allowed-host solo tienen sentido con --transport http.")
-    if transport == "http" and not tokens_file and not es_loopback(host) and not insecure:
+    settings = settings.model_copy(update=ajustes)
+    autenticado = bool(settings.tokens_file or settings.oauth_issuer)
+    if transport == "stdio" and (workers != 1 or autenticado or allowed_hosts):
+        raise click.UsageError("--workers, la autenticación y --allowed-host solo tienen sentido con --transport http.")
+    if transport == "http" and not autenticado and not es_loopback(host) and not insecure:
         raise click.UsageError(
             f"escuchar en {host} sin autenticación expondría los datos a la red: use --tokens-file "
-            "(ver `soporte-mcp token crear --help`) o, si de verdad lo quiere, --insecure."
+            "(ver `soporte-mcp token crear --help`) u --oauth-issuer o, si de verdad lo quiere, --insecure."
         )
-    settings = settings.model_copy(update={"tokens_file": tokens_file, "rate_limit": rate_limit})
     with errores_claros():
-        tokens = VerificadorTokens(leer_tokens(tokens_file)) if tokens_file else None
+        auth = autenticacion(settings)
         db = abrir(settings)
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
             build_server(settings, db).run("stdio")
         else:
-            _serve_http(settings, db, tokens, Red(host, port, workers, allowed_hosts))
+            _serve_http(settings, db, auth, Red(host, port, workers, allowed_hosts))
     finally:
         db.dispose()
 
@@ -142,29 +151,35 @@ class Red:
     allowed_hosts: tuple[str, ...]
 
 
-def _serve_http(settings: Settings, db: Database, tokens: VerificadorTokens | None, red: Red) -> None:
+# What a worker process of `serve --workers N` must find in its environment (it builds its own app).
+ENTORNO_TRABAJADOR = {
+    "SOPORTE_DATABASE_URL": "database_url", "SOPORTE_TIMEZONE": "timezone", "SOPORTE_TOKENS_FILE": "tokens_file",
+    "SOPORTE_RATE_LIMIT": "rate_limit", "SOPORTE_OAUTH_ISSUER": "oauth_issuer",
+    "SOPORTE_OAUTH_JWKS_URL": "oauth_jwks_url", "SOPORTE_PUBLIC_URL": "public_url",
+}
+
+
+def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None:
     import uvicorn
 
     from soporte_mcp.http import ENV_ALLOWED_HOSTS, ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10}
-    seguridad = "con tokens" if tokens else "SIN autenticación"
+    seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
                f" · {red.workers} proceso(s) · {seguridad}", err=True)
     if red.workers == 1:
-        server = build_server(settings, db, tokens=tokens)
-        app = build_http_app(server, db, host=red.host, allowed_hosts=red.allowed_hosts,
-                             limite_por_minuto=settings.limite_por_minuto())
+        app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
+                             allowed_hosts=red.allowed_hosts, limite_por_minuto=settings.limite_por_minuto())
         uvicorn.run(app, **opciones)
         return
     # Each worker builds its own app from the environment; the schema was migrated above, once.
-    os.environ.update({"SOPORTE_DATABASE_URL": settings.database_url, "SOPORTE_TIMEZONE": settings.timezone,
-                       ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
-    if settings.tokens_file:
-        os.environ["SOPORTE_TOKENS_FILE"] = str(settings.tokens_file)
-    if settings.rate_limit is not None:
-        os.environ["SOPORTE_RATE_LIMIT"] = str(settings.rate_limit)
+    for variable, campo in ENTORNO_TRABAJADOR.items():
+        valor = getattr(settings, campo)
+        if valor is not None:
+            os.environ[variable] = str(valor)
+    os.environ.update({ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
     uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
                 workers=red.workers, **opciones)
 

@@ -34,13 +34,18 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     # HTTP only: bearer tokens (see soporte_mcp.auth); without it the HTTP server has no authentication.
     tokens_file: Path | None = None
+    # OAuth 2.1 resource-server mode (JWT access tokens from an identity provider).
+    oauth_issuer: str | None = None
+    oauth_jwks_url: str | None = None
+    # The public URL of the MCP endpoint (https://soporte.example/mcp): the tokens' audience.
+    public_url: str | None = None
     # Requests a minute per token (per worker process); None: 600 with tokens, off without.
     rate_limit: int | None = None
 
     def limite_por_minuto(self) -> int:
         if self.rate_limit is not None:
             return self.rate_limit
-        return 600 if self.tokens_file else 0
+        return 600 if self.tokens_file or self.oauth_issuer else 0
 
     @field_validator("database_url")
     @classmethod

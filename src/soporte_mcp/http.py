@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from soporte_mcp import __version__
-from soporte_mcp.auth import VerificadorTokens, leer_tokens
+from soporte_mcp.auth import autenticacion
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.limites import LimiteDeTasa
@@ -102,10 +102,9 @@ def app_desde_entorno() -> ASGIApp:
 
     settings = Settings()
     db = Database.from_url(settings.database_url)
-    tokens = VerificadorTokens(leer_tokens(settings.tokens_file)) if settings.tokens_file else None
     hosts = [h for h in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if h]
     return build_http_app(
-        build_server(settings, db, tokens=tokens), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
+        build_server(settings, db, auth=autenticacion(settings)), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
         stateless=True, allowed_hosts=hosts, limite_por_minuto=settings.limite_por_minuto(),
     )
 

@@ -28,19 +28,17 @@ INSTRUCCIONES = (
 )
 
 
-def _ajustes_auth() -> AuthSettings:
-    # Our tokens have no authorization server, so no protected-resource metadata is published;
-    # the SDK still requires an issuer URL, which nothing reads when resource_server_url is None.
-    return AuthSettings(issuer_url="http://127.0.0.1", resource_server_url=None, required_scopes=["read"])
-
-
 def build_server(
-    settings: Settings | None = None, db: Database | None = None, *, tokens: TokenVerifier | None = None
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    auth: tuple[TokenVerifier | None, AuthSettings | None] = (None, None),
 ) -> MCPServer[AppState]:
     """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one.
 
-    ``tokens`` turns on bearer authentication for HTTP: every request needs a
-    token with the ``read`` scope; writing tools also need ``write``.
+    ``auth`` (from ``soporte_mcp.auth.autenticacion``) turns on bearer
+    authentication for HTTP: every request needs the ``read`` scope; writing
+    tools also need ``write``.
     """
     settings = settings or Settings()
 
@@ -62,8 +60,8 @@ def build_server(
         instructions=INSTRUCCIONES,
         lifespan=lifespan,
         log_level=settings.log_level.upper(),
-        token_verifier=tokens,
-        auth=_ajustes_auth() if tokens else None,
+        token_verifier=auth[0],
+        auth=auth[1],
     )
     registrar_herramientas(server)
     registrar_recursos(server)
