@@ -24,7 +24,8 @@ INSTRUCCIONES = (
     "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir tickets, "
     "registrar pagos y ver estadísticas. Use siempre las herramientas en lugar de suponer datos; "
     "busque el id del cliente con buscarCliente cuando solo tenga su nombre o email; "
-    "confirme monto y cliente antes de registrar un pago. Los importes son dólares con dos decimales."
+    "si el cliente o el monto de un pago no están claros, pregunte antes de registrarlo. "
+    "Los importes son dólares con dos decimales."
 )
 
 

@@ -8,6 +8,7 @@ import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import click
@@ -91,7 +92,7 @@ class Ajustes:
 @click.option("--backoff", type=click.FloatRange(0), default=1.0, envvar="SOPORTE_CHAT_BACKOFF", hidden=True,
               help="First backoff wait in seconds (env SOPORTE_CHAT_BACKOFF; for tests).")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
-def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, **opciones: object) -> None:
+def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, **opciones: Any) -> None:  # noqa: ANN401
     """Chat in natural language with the soporte-mcp tools (or any MCP server) through any
     OpenAI-compatible model.
 
@@ -127,41 +128,55 @@ def _pregunta(prompt: str | None, *, interactive: bool, como_json: bool) -> str 
     return texto
 
 
-def _ajustes(pregunta: str | None, como_json: bool, **o: object) -> Ajustes:  # noqa: ANN003
-    cabeceras = dict(srv.cabecera(c) for c in o["cabeceras"])
-    if cabeceras and not o["urls"]:
-        raise click.UsageError("--header applies to --server URLs; give at least one --server.")
-    servidores = srv.remotos(o["urls"], cabeceras)
-    if o["config"] is not None:
-        servidores = srv.leer_configuracion(o["config"]) + servidores
-    if not o["urls"] and o["config"] is None:
-        servidores = [srv.incluido(o["database_url"])]
+def _ajustes(pregunta: str | None, como_json: bool, **o: Any) -> Ajustes:  # noqa: ANN401
+    """The run's settings from the command line; raises ConfiguracionInvalida or click.UsageError."""
+    base_url = o["base_url"] or None
     return Ajustes(
-        pregunta=pregunta, como_json=como_json, modelo=o["model"], base_url=o["base_url"] or None,
-        clave=clave_api(os.environ.get("OPENAI_API_KEY"), o["base_url"] or None),
-        servidores=srv.sin_nombres_repetidos(servidores), auto_aprobar=o["auto_aprobar"],
-        solo_lectura=o["solo_lectura"], max_rondas=o["max_tool_rounds"], timeout=o["timeout"],
-        timeout_herramientas=o["tool_timeout"],
-        reintentos=o["retries"], espera_base=o["backoff"],
+        pregunta=pregunta, como_json=como_json, modelo=o["model"], base_url=base_url,
+        clave=clave_api(os.environ.get("OPENAI_API_KEY"), base_url),
+        servidores=_servidores(o["urls"], o["cabeceras"], o["config"], o["database_url"]),
+        auto_aprobar=o["auto_aprobar"], solo_lectura=o["solo_lectura"], max_rondas=o["max_tool_rounds"],
+        timeout=o["timeout"], timeout_herramientas=o["tool_timeout"], reintentos=o["retries"], espera_base=o["backoff"],
     )
+
+
+def _servidores(urls: tuple[str, ...], cabeceras: tuple[str, ...], config: Path | None,
+                database_url: str | None) -> list[srv.Servidor]:
+    """--config's servers, then the --server URLs; the bundled server when neither is given."""
+    pares = dict(srv.cabecera(c) for c in cabeceras)
+    if pares and not urls:
+        raise click.UsageError("--header applies to --server URLs; give at least one --server.")
+    if not urls and config is None:
+        return [srv.incluido(database_url)]
+    desde_config = srv.leer_configuracion(config) if config is not None else []
+    return srv.sin_nombres_repetidos(desde_config + srv.remotos(urls, pares))
 
 
 async def _chatear(a: Ajustes) -> Turno | None:
     """Open the model client and the MCP sessions for the whole chat, then answer."""
+    async with AsyncExitStack() as pila:
+        try:
+            return await _sesion(a, pila)
+        except SoporteError as exc:
+            # Re-raised once the sessions are closed: raised through their task groups it would
+            # come out wrapped in an ExceptionGroup.
+            fallo = exc
+    raise fallo
+
+
+async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
     consola = consola_markdown()
     salida = (Json if a.como_json else UnaVez)(consola) if a.pregunta is not None else Pantalla(consola)
-    async with AsyncExitStack() as pila:
-        cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
-        caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas)
-        modelo = Modelo(cliente, nombre=a.modelo, reintentos=a.reintentos, espera_base=a.espera_base,
-                        avisar=salida.aviso)
-        conversacion = Conversacion(modelo=modelo, caja=caja, salida=salida, aprobar=aprobar_en_terminal,
-                                    auto_aprobar=a.auto_aprobar, solo_lectura=a.solo_lectura, max_rondas=a.max_rondas)
-        if a.pregunta is None:
-            click.echo(f"soporte-chat {__version__} · modelo {a.modelo} · {len(conversacion.ofrecidas)} herramientas "
-                       f"({', '.join(s.nombre for s in a.servidores)}) · /help para ayuda", err=True)
-            await conversar(conversacion, salida, editar_lineas=sys.stdin.isatty())
-            return None
-        turno = await conversacion.turno(a.pregunta)
-        salida.imprimir(turno, modelo=a.modelo)
-        return turno
+    cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
+    caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas)
+    modelo = Modelo(cliente, nombre=a.modelo, reintentos=a.reintentos, espera_base=a.espera_base, avisar=salida.aviso)
+    conversacion = Conversacion(modelo=modelo, caja=caja, salida=salida, aprobar=aprobar_en_terminal,
+                                auto_aprobar=a.auto_aprobar, solo_lectura=a.solo_lectura, max_rondas=a.max_rondas)
+    if a.pregunta is None:
+        click.echo(f"soporte-chat {__version__} · modelo {a.modelo} · {len(conversacion.ofrecidas)} herramientas "
+                   f"({', '.join(s.nombre for s in a.servidores)}) · /help para ayuda", err=True)
+        await conversar(conversacion, salida, editar_lineas=sys.stdin.isatty())
+        return None
+    turno = await conversacion.turno(a.pregunta)
+    salida.imprimir(turno, modelo=a.modelo)
+    return turno

@@ -22,6 +22,9 @@ from mcp.types import TextContent, Tool
 from pydantic import ValidationError
 
 LARGO_MAXIMO = 64
+# OpenAI refused longer function descriptions for a long time (400 string_above_max_length), and
+# compatible endpoints may still: better a cut description than a chat that cannot start.
+DESCRIPCION_MAXIMA = 1024
 PAGINAS_MAXIMAS = 100
 _PROHIBIDOS = re.compile(r"[^a-zA-Z0-9_-]")
 # The SDK's wording for a tool error; the model reads the server's message better without it.
@@ -47,7 +50,10 @@ class Herramienta:
 
     def para_openai(self) -> dict[str, Any]:
         """The Chat Completions ``tools`` entry for this tool."""
-        funcion = {"name": self.expuesta, "description": self.descripcion, "parameters": dict(self.esquema)}
+        descripcion = self.descripcion
+        if len(descripcion) > DESCRIPCION_MAXIMA:
+            descripcion = descripcion[:DESCRIPCION_MAXIMA - 1] + "…"
+        funcion = {"name": self.expuesta, "description": descripcion, "parameters": dict(self.esquema)}
         return {"type": "function", "function": funcion}
 
 

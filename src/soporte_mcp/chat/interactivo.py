@@ -6,6 +6,7 @@ terminal; the history is kept in the user's state directory.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,8 @@ def _leer() -> str | None:
             with ctrl_c_interrumpe():
                 return input(INDICADOR).strip()
         except EOFError:
+            if sys.stdin.isatty():
+                click.echo(err=True)  # Ctrl-D left the cursor after the prompt
             return None
         except KeyboardInterrupt:
             click.echo("\n(/exit o Ctrl-D para salir)", err=True)
