@@ -40,3 +40,21 @@ def test_sqlite_is_configured_for_a_server(db_url) -> None:  # noqa: ANN001
         pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys", "busy_timeout")}
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000}
     db.dispose()
+
+
+def test_the_head_constant_names_the_newest_migration(db_url) -> None:  # noqa: ANN001
+    db = Database.from_url(db_url)
+    assert migrate.HEAD == migrate.head_revision(db)
+    db.dispose()
+
+
+def test_an_empty_database_has_no_revision_and_an_unreachable_one_is_an_error(db_url) -> None:  # noqa: ANN001
+    from soporte_mcp.errors import BaseDeDatosNoDisponible
+
+    db = Database.from_url(db_url)
+    assert migrate.current_revision(db) is None
+    db.dispose()
+    caida = Database.from_url("postgresql+psycopg://postgres@127.0.0.1:1/nada")
+    with pytest.raises(BaseDeDatosNoDisponible):
+        migrate.current_revision(caida)
+    caida.dispose()

@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
-import jwt
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 
-from soporte_mcp.config import Settings
+from soporte_mcp.config import SCOPES, Settings
 from soporte_mcp.errors import ConfiguracionInvalida
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("read", "write")
 PREFIJO = "sop_"
 
 
@@ -115,6 +113,9 @@ class VerificadorJWT:
     ALGORITMOS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 
     def __init__(self, *, issuer: str, jwks_url: str, audience: str) -> None:
+        import jwt  # PyJWT and cryptography cost ≈0.1 s to import: only when OAuth is configured
+
+        self._jwt = jwt
         self.issuer = issuer
         self.audience = audience
         # Keys are cached for five minutes; an unknown "kid" makes PyJWKClient fetch again.
@@ -123,11 +124,11 @@ class VerificadorJWT:
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
             clave = await anyio.to_thread.run_sync(self._claves.get_signing_key_from_jwt, token)
-            claims = jwt.decode(
+            claims = self._jwt.decode(
                 token, clave.key, algorithms=list(self.ALGORITMOS), audience=self.audience, issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]}, leeway=30,
             )
-        except jwt.PyJWTError as exc:
+        except self._jwt.PyJWTError as exc:
             log.info("token JWT rechazado: %s", exc)
             return None
         scopes = claims.get("scope", "").split() if isinstance(claims.get("scope"), str) else claims.get("scp", [])

@@ -16,13 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
-from soporte_mcp.auth import SCOPES, autenticacion, crear_token
-from soporte_mcp.config import Settings
+from soporte_mcp.config import SCOPES, Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import SoporteError
-from soporte_mcp.http import build_http_app, es_loopback
-from soporte_mcp.server import build_server
 
 log = logging.getLogger("soporte_mcp")
 
@@ -123,6 +120,10 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     served at /admin when SOPORTE_ADMIN_USER, SOPORTE_ADMIN_PASSWORD_HASH and
     SOPORTE_ADMIN_SECRET are set (see `soporte-mcp admin --help`).
     """
+    from soporte_mcp.auth import autenticacion
+    from soporte_mcp.http import es_loopback
+    from soporte_mcp.server import build_server
+
     settings = settings.model_copy(update=ajustes)
     autenticado = bool(settings.tokens_file or settings.oauth_issuer)
     if transport == "stdio" and (workers != 1 or autenticado or allowed_hosts):
@@ -166,7 +167,10 @@ ENTORNO_TRABAJADOR = {
 def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None:
     import uvicorn
 
-    from soporte_mcp.http import ENV_ALLOWED_HOSTS, ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno
+    from soporte_mcp.http import (
+        ENV_ALLOWED_HOSTS, ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app,
+    )
+    from soporte_mcp.server import build_server
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10}
@@ -277,6 +281,8 @@ def token() -> None:
 @TOKENS_FILE
 def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
     """Create a token named NOMBRE, store its hash in the tokens file and print it (only this once)."""
+    from soporte_mcp.auth import crear_token
+
     if tokens_file is None:
         raise click.UsageError("indique el archivo con --tokens-file o SOPORTE_TOKENS_FILE.")
     with errores_claros():

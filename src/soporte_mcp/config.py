@@ -14,6 +14,8 @@ from sqlalchemy.exc import ArgumentError
 from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
+# What a bearer credential may do: read for the queries, write for tickets and payments.
+SCOPES = ("read", "write")
 
 
 def default_database_url() -> str:
