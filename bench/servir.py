@@ -1,0 +1,51 @@
+"""Run an app under uvicorn the way ``soporte-mcp serve --transport http`` runs ours.
+
+    python -m bench.servir referencia --port P [--workers N] [--http nodelay|h11]
+    python -m bench.servir soporte    --port P --workers 2 --http h11   (the TCP_NODELAY control)
+
+The main HTTP rows run ours through the real command (``soporte-mcp serve``); this
+launcher runs the reference server with the same uvicorn options, and runs ours
+(or the reference) with uvicorn's default ``http="h11"`` protocol, to measure what
+``soporte_mcp.http.NoDelayH11Protocol`` changes with several workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+from soporte_mcp.http import ENV_HOST, NoDelayH11Protocol
+
+HOST = "127.0.0.1"
+APPS = {
+    "referencia": "bench.referencia:app_http",
+    # What each worker of `serve --workers N` builds (from SOPORTE_* variables).
+    "soporte": "soporte_mcp.http:app_desde_entorno",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("app", choices=sorted(APPS))
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--http", choices=["nodelay", "h11"], default="nodelay")
+    args = parser.parse_args()
+    os.environ[ENV_HOST] = HOST
+    # The same options as soporte_mcp.cli._serve_http; only the protocol class may differ.
+    uvicorn.run(
+        APPS[args.app],
+        factory=True,
+        host=HOST,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        http=NoDelayH11Protocol if args.http == "nodelay" else "h11",
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()
