@@ -117,6 +117,11 @@ class Database:
         """
         if self.is_sqlite:
             return fn(*args, **kwargs)
+        return await self.run_en_hilo(fn, *args, **kwargs)
+
+    async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking work in a worker thread whatever the database: for work that takes
+        long enough (full scans) to stall every other request sharing the event loop."""
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
     @property

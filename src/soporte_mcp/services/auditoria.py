@@ -54,26 +54,36 @@ TIPOS_ESCRITURA = ("creacion", "actualizacion", "pago")
 
 @contextmanager
 def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
-    """A write transaction whose audit row commits with it.
+    """One operation and its audit row.
+
+    A write (``tipo`` in TIPOS_ESCRITURA) runs in a write transaction that its
+    audit row commits with.  A read runs in a read transaction and records its
+    row afterwards in a short write transaction of its own: reads then never
+    hold SQLite's write lock, so several workers can read at once.
 
     Raises whatever the body raises, after recording it: a ``Rechazo`` as
     ``rechazado``, anything else as ``error``; ``PermisoDenegado`` before the
     body runs when the operation writes and the caller may only read.
     """
+    escribe = tipo in TIPOS_ESCRITURA
     op: Operacion | None = None
     try:
-        with db.escritura() as conn:
+        with db.escritura() if escribe else db.lectura() as conn:
             op = Operacion(conn)
-            if tipo in TIPOS_ESCRITURA and not llamada.puede_escribir:
+            if escribe and not llamada.puede_escribir:
                 raise PermisoDenegado()
             yield op
-            registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
+            if escribe:
+                registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
     except Rechazo as exc:
         _registrar_aparte(db, llamada, tipo, "rechazado", exc, op)
         raise
     except Exception as exc:
         _registrar_aparte(db, llamada, tipo, "error", exc, op)
         raise
+    if not escribe:
+        with db.escritura() as conn:
+            registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
 
 
 def registrar(

@@ -6,7 +6,7 @@ import hashlib
 import json
 from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, ahora
@@ -18,6 +18,19 @@ from soporte_mcp.services.schemas import PagoRegistrado
 
 clientes = Cliente.__table__
 pagos = Pago.__table__
+
+# Built once (see services/clientes.py: building a statement costs more than running it).
+# FOR UPDATE serialises payments to one customer on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
+CLIENTE_PARA_PAGO = select(clientes.c.nombre, clientes.c.activo).where(clientes.c.id == bindparam("id")).with_for_update()
+POR_CLAVE = select(pagos).where(pagos.c.clave_idempotencia == bindparam("clave"))
+SUMAR_AL_SALDO = (
+    update(clientes)
+    .where(clientes.c.id == bindparam("cliente"))
+    .values(saldo=clientes.c.saldo + bindparam("importe", type_=clientes.c.saldo.type))
+    .returning(clientes.c.saldo)
+)
+INSERTAR_PAGO = insert(pagos).returning(*pagos.c)
+BLOQUEAR_CLAVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:clave, 0))")
 
 
 def registrar_pago(
@@ -79,14 +92,11 @@ def _bloquear_clave(conn: Connection, clave: str) -> None:
     BEGIN IMMEDIATE already serialises every write.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:clave, 0))"), {"clave": clave})
+        conn.execute(BLOQUEAR_CLAVE, {"clave": clave})
 
 
 def _cliente_activo(op: Operacion, cliente_id: int) -> str:
-    # FOR UPDATE serialises payments to one customer on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-    row = op.conn.execute(
-        select(clientes.c.nombre, clientes.c.activo).where(clientes.c.id == cliente_id).with_for_update()
-    ).first()
+    row = op.conn.execute(CLIENTE_PARA_PAGO, {"id": cliente_id}).first()
     if row is None:
         raise ClienteNoEncontrado(cliente_id)
     op.cliente_id = cliente_id
@@ -96,7 +106,7 @@ def _cliente_activo(op: Operacion, cliente_id: int) -> str:
 
 
 def _pago_por_clave(conn: Connection, clave: str):  # noqa: ANN202
-    return conn.execute(select(pagos).where(pagos.c.clave_idempotencia == clave)).first()
+    return conn.execute(POR_CLAVE, {"clave": clave}).first()
 
 
 def _repetir(op: Operacion, previo, huella: str, clave: str, nombre: str) -> PagoRegistrado:  # noqa: ANN001
@@ -118,27 +128,21 @@ def _aplicar(
     huella: str,
     usuario: str | None,
 ) -> PagoRegistrado:
-    saldo_nuevo = op.conn.execute(
-        update(clientes)
-        .where(clientes.c.id == cliente_id)
-        .values(saldo=clientes.c.saldo + importe)
-        .returning(clientes.c.saldo)
-    ).scalar_one()
+    saldo_nuevo = op.conn.execute(SUMAR_AL_SALDO, {"cliente": cliente_id, "importe": importe}).scalar_one()
     fila = op.conn.execute(
-        insert(pagos)
-        .values(
-            cliente_id=cliente_id,
-            monto=importe,
-            descripcion=texto,
-            metodo_pago=metodo,
-            fecha=ahora(),
-            procesado_por=usuario,
-            saldo_anterior=saldo_nuevo - importe,
-            saldo_posterior=saldo_nuevo,
-            clave_idempotencia=clave,
-            huella=huella,
-        )
-        .returning(*pagos.c)
+        INSERTAR_PAGO,
+        {
+            "cliente_id": cliente_id,
+            "monto": importe,
+            "descripcion": texto,
+            "metodo_pago": metodo,
+            "fecha": ahora(),
+            "procesado_por": usuario,
+            "saldo_anterior": saldo_nuevo - importe,
+            "saldo_posterior": saldo_nuevo,
+            "clave_idempotencia": clave,
+            "huella": huella,
+        },
     ).one()
     op.descripcion = (
         f"Pago de {importe:.2f} ({metodo}) al cliente {cliente_id}: "

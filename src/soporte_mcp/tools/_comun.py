@@ -66,18 +66,26 @@ def _direccion(ctx: Context) -> str | None:
 
 
 async def ejecutar(
-    ctx: Context, herramienta: str, argumentos: Mapping[str, Any], servicio: Callable[..., T], **kwargs: Any
+    ctx: Context,
+    herramienta: str,
+    argumentos: Mapping[str, Any],
+    servicio: Callable[..., T],
+    *,
+    en_hilo: bool = False,
+    **kwargs: Any,
 ) -> T:
     """Run ``servicio(db=..., llamada=..., **kwargs)`` for a tool call.
 
     ``argumentos`` are the tool's arguments as the client sent them, for the
     audit row.  A domain refusal becomes a tool error (``isError``) whose text
-    tells the model what to do next.
+    tells the model what to do next.  ``en_hilo`` runs a slow service in a
+    worker thread even on SQLite (see ``Database.run``).
     """
     app = estado(ctx)
     origen = llamada(ctx, herramienta, argumentos)
     try:
-        return await app.db.run(servicio, db=app.db, llamada=origen, **kwargs)
+        correr = app.db.run_en_hilo if en_hilo else app.db.run
+        return await correr(servicio, db=app.db, llamada=origen, **kwargs)
     except SoporteError as exc:
         raise ToolError(exc.mensaje) from exc
     except DBAPIError as exc:
