@@ -180,8 +180,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
                f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
-                             allowed_hosts=red.allowed_hosts, limite_por_minuto=settings.limite_por_minuto(),
-                             settings=settings)
+                             allowed_hosts=red.allowed_hosts, settings=settings)
         uvicorn.run(app, **opciones)
         return
     # Each worker builds its own app from the environment (SOPORTE_ADMIN_* come only from it, so the

@@ -15,7 +15,7 @@
     │   ├── ClaveIdempotenciaReutilizada
     │   └── PermisoDenegado         the caller's credential does not allow this operation
     ├── BaseDeDatosNoDisponible     the database cannot be reached or opened
-    └── ConfiguracionInvalida       an operator setting (tokens file, hosts) is unusable
+    └── ConfiguracionInvalida       a setting is unusable (tokens file, admin panel, chat options)
 
 Messages are Spanish because the people and the models reading them work in
 Spanish; each one says what to do next.  ``codigo`` is stable for programs.

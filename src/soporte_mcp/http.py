@@ -35,7 +35,6 @@ def build_http_app(
     host: str = "127.0.0.1",
     stateless: bool = False,
     allowed_hosts: Sequence[str] = (),
-    limite_por_minuto: int = 0,
     settings: Settings | None = None,
 ) -> ASGIApp:
     """An ASGI app for ``server``.
@@ -45,8 +44,8 @@ def build_http_app(
     Origin → 403).  JSON responses rather than SSE streams: our tools answer in
     one message, and JSON was measured 16-40% faster (see MCP-SDK-V2 notes).
     ``stateless`` lets any worker process answer any request (no server-side sessions).
-    ``limite_por_minuto`` > 0 limits each bearer credential (see soporte_mcp.limites).
-    With ``settings`` that configure it, the /admin panel is mounted too (see soporte_mcp.admin).
+    ``settings`` bring the per-credential rate limit (see soporte_mcp.limites) and,
+    when they configure it, the /admin panel (see soporte_mcp.admin).
 
     Raises:
         ConfiguracionInvalida: the panel is configured only in part, or with unusable credentials.
@@ -78,7 +77,8 @@ def build_http_app(
         from soporte_mcp.admin import montar_admin
 
         montar_admin(app, db, **panel, zona=settings.zone)
-    return LimiteDeTasa(app, por_minuto=limite_por_minuto, ruta=MCP_PATH) if limite_por_minuto > 0 else app
+    limite = settings.limite_por_minuto() if settings else 0
+    return LimiteDeTasa(app, por_minuto=limite, ruta=MCP_PATH) if limite > 0 else app
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -115,8 +115,7 @@ def app_desde_entorno() -> ASGIApp:
     hosts = [h for h in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if h]
     return build_http_app(
         build_server(settings, db, auth=autenticacion(settings)), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
-        stateless=True, allowed_hosts=hosts, limite_por_minuto=settings.limite_por_minuto(),
-        settings=settings,
+        stateless=True, allowed_hosts=hosts, settings=settings,
     )
 
 

@@ -45,14 +45,15 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        propia = db is None
-        database = Database.from_url(settings.database_url) if propia else db
+        if db is not None:  # the caller opened it and made sure of its schema (soporte-mcp serve does)
+            yield AppState(settings=settings, db=db)
+            return
+        database = Database.from_url(settings.database_url)
         try:
             ensure_schema(database)
             yield AppState(settings=settings, db=database)
         finally:
-            if propia:
-                database.dispose()
+            database.dispose()
 
     server: MCPServer[AppState] = MCPServer(
         "soporte-mcp",

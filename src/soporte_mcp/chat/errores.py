@@ -1,8 +1,8 @@
 """The chat's branch of the soporte-mcp error tree (rooted at ``soporte_mcp.errors.SoporteError``).
 
     SoporteError
+    ├── ConfiguracionInvalida        (soporte_mcp.errors) options, --config file or credentials
     └── ErrorDelChat                 anything the chat cannot do
-        ├── ConfiguracionInvalida    options, --config file or credentials are unusable
         ├── ServidorNoDisponible     an MCP server could not be started or reached
         └── ErrorDelModelo           the model endpoint failed the request
             ├── CredencialesRechazadas   401/403: the key is missing, wrong or not allowed
@@ -18,19 +18,15 @@ still catches everything.
 
 from __future__ import annotations
 
-from soporte_mcp.errors import SoporteError
+from soporte_mcp.errors import ConfiguracionInvalida, SoporteError
+
+__all__ = ["ConfiguracionInvalida"]  # the server's own: one class for an unusable setting, chat or server
 
 
 class ErrorDelChat(SoporteError):
     """Base of the chat's errors."""
 
     codigo = "chat"
-
-
-class ConfiguracionInvalida(ErrorDelChat):
-    """An option, the --config file or the credentials cannot be used."""
-
-    codigo = "configuracion_invalida"
 
 
 class ServidorNoDisponible(ErrorDelChat):
