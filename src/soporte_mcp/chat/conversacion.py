@@ -5,19 +5,28 @@ it asks for, after approval; send the results back) until the model answers with
 tools or the round limit is hit.  The history stays valid for the API whatever happens:
 every assistant message with ``tool_calls`` is followed by one ``tool`` message per call,
 even when the turn is interrupted.
+
+The engine drives every front-end (the terminal, ``soporte-chat web``) through one small
+interface: a ``Salida`` that receives the events of the turn (text delta, end of a round,
+tool call started, tool call finished, notices), an ``Aprobador`` asked before a tool
+that may write runs (a plain function in the terminal, a coroutine in the web page that
+waits for the Aprobar/Rechazar click), and an optional ``Elicitador`` that answers a
+server's elicitation request (a form) while one of this turn's tool calls runs.  Model
+errors are raised (``ErrorDelModelo``) for the front-end to show; the history stays usable.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
 
 from soporte_mcp.chat.errores import ErrorDelModelo
-from soporte_mcp.chat.herramientas import Caja, Herramienta, Resultado
+from soporte_mcp.chat.herramientas import Caja, Elicitador, Herramienta, Resultado
 from soporte_mcp.chat.modelo import LlamadaPedida, Modelo, Respuesta
 
 INSTRUCCIONES = """\
@@ -51,7 +60,8 @@ class Salida(Protocol):
     def aviso(self, mensaje: str) -> None: ...
 
 
-Aprobador = Callable[[Herramienta, Mapping[str, Any]], bool]
+# May answer at once (the terminal reads stdin) or later (the web page waits for a click).
+Aprobador = Callable[[Herramienta, Mapping[str, Any]], bool | Awaitable[bool]]
 
 
 @dataclass
@@ -85,8 +95,10 @@ class Conversacion:
     """The chat's history and the rules of a turn."""
 
     def __init__(self, *, modelo: Modelo, caja: Caja, salida: Salida, aprobar: Aprobador,
-                 auto_aprobar: bool, solo_lectura: bool, max_rondas: int) -> None:
+                 auto_aprobar: bool, solo_lectura: bool, max_rondas: int,
+                 elicitar: Elicitador | None = None) -> None:
         self.modelo = modelo
+        self.elicitar = elicitar
         self.salida = salida
         self.caja = caja
         self.aprobar = aprobar
@@ -150,9 +162,7 @@ class Conversacion:
         pendientes = list(respuesta.llamadas)
         try:
             while pendientes:
-                # Shielded: a payment that reached the server must be reported to the model, not forgotten.
-                with anyio.CancelScope(shield=True):
-                    hecha = await self._ejecutar(pendientes[0])
+                hecha = await self._ejecutar(pendientes[0])
                 self._responder_llamada(pendientes.pop(0), hecha.resultado.para_modelo)
                 turno.llamadas.append(hecha)
         finally:
@@ -174,13 +184,20 @@ class Conversacion:
                               es_error=True)
             return self._avisar_error(pedida, error)
         self.salida.llamada(herramienta, argumentos)
-        if not (herramienta.solo_lectura or self.auto_aprobar or self.aprobar(herramienta, argumentos)):
+        if not (herramienta.solo_lectura or self.auto_aprobar or await self._aprobada(herramienta, argumentos)):
             resultado = Resultado(RECHAZO.format(nombre=herramienta.nombre))
             self.salida.resultado(herramienta, resultado)
             return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado, aprobada=False)
-        resultado = await self.caja.llamar(herramienta, argumentos)
-        self.salida.resultado(herramienta, resultado)
+        # Shielded: a payment that reached the server must be reported to the model, not forgotten.
+        # (Waiting for the approval above is not: stopping there runs nothing.)
+        with anyio.CancelScope(shield=True):
+            resultado = await self.caja.llamar(herramienta, argumentos, elicitar=self.elicitar)
+            self.salida.resultado(herramienta, resultado)
         return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado)
+
+    async def _aprobada(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> bool:
+        respuesta = self.aprobar(herramienta, argumentos)
+        return bool(await respuesta) if inspect.isawaitable(respuesta) else bool(respuesta)
 
     def _avisar_error(self, pedida: LlamadaPedida, error: Resultado) -> LlamadaHecha:
         self.salida.aviso(f"{pedida.nombre}: {error.texto}")

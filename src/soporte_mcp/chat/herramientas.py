@@ -4,6 +4,12 @@ OpenAI accepts tool names matching ``^[a-zA-Z0-9_-]{1,64}$`` and needs them uniq
 across everything offered, while MCP allows any name and two servers may both have a
 ``search``.  Each tool is therefore exposed under a derived name, and the chat keeps
 the map back to (server, tool).
+
+A server may ask the person something in the middle of a call (MCP elicitation).  The
+front-end that made the call answers it: ``Caja.llamar`` takes an ``Elicitador`` and
+the client's ``elicitation_callback`` (``atender_elicitacion``) finds it again through
+a context variable, or, when the SDK runs the callback in its own task (the 2025-11-25
+protocol), as the only one waiting at that moment.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from mcp import Client, MCPError
-from mcp.types import TextContent, Tool
+from mcp.client.context import ClientRequestContext
+from mcp.types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData, TextContent, Tool
 from pydantic import ValidationError
 
 LARGO_MAXIMO = 64
@@ -29,6 +38,38 @@ PAGINAS_MAXIMAS = 100
 _PROHIBIDOS = re.compile(r"[^a-zA-Z0-9_-]")
 # The SDK's wording for a tool error; the model reads the server's message better without it.
 _PREFIJO_SDK = re.compile(r"^Error executing tool [^:]*: ")
+
+
+# Answers one elicitation request from a server (its name, the form) with the person's answer.
+Elicitador = Callable[[str, ElicitRequestFormParams], Awaitable[ElicitResult]]
+_ELICITADOR: ContextVar[Elicitador | None] = ContextVar("elicitador", default=None)
+_esperando: list[Elicitador] = []  # the elicitors of the calls in flight, for callbacks outside their task
+
+
+@contextmanager
+def _elicitando(elicitar: Elicitador | None) -> Iterator[None]:
+    if elicitar is None:
+        yield
+        return
+    marca = _ELICITADOR.set(elicitar)
+    _esperando.append(elicitar)
+    try:
+        yield
+    finally:
+        _esperando.remove(elicitar)
+        _ELICITADOR.reset(marca)
+
+
+def atender_elicitacion(servidor: str) -> Callable[[ClientRequestContext, ElicitRequestParams], Awaitable[Any]]:
+    """The ``elicitation_callback`` for the client of ``servidor``: hands the form to whoever made the call."""
+
+    async def atender(_ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
+        elicitar = _ELICITADOR.get() or (_esperando[0] if len(set(map(id, _esperando))) == 1 else None)
+        if elicitar is None or not isinstance(params, ElicitRequestFormParams):
+            return ErrorData(code=INVALID_REQUEST, message="soporte-chat no puede mostrar esta solicitud ahora.")
+        return await elicitar(servidor, params)
+
+    return atender
 
 
 @dataclass(frozen=True)
@@ -136,10 +177,15 @@ class Caja:
     def ofrecidas(self, *, solo_lectura: bool) -> list[Herramienta]:
         return [h for h in self.herramientas if h.solo_lectura or not solo_lectura]
 
-    async def llamar(self, herramienta: Herramienta, argumentos: dict[str, Any]) -> Resultado:
-        """Call the tool on its server; a failure of any kind comes back as an error result, never raised."""
+    async def llamar(self, herramienta: Herramienta, argumentos: dict[str, Any], *,
+                     elicitar: Elicitador | None = None) -> Resultado:
+        """Call the tool on its server; a failure of any kind comes back as an error result, never raised.
+
+        ``elicitar`` answers the forms the server may ask for during this call.
+        """
         try:
-            r = await self._clientes[herramienta.servidor].call_tool(herramienta.nombre, argumentos)
+            with _elicitando(elicitar):
+                r = await self._clientes[herramienta.servidor].call_tool(herramienta.nombre, argumentos)
         except MCPError as exc:
             return Resultado(f"el servidor {herramienta.servidor} rechazó la llamada: {exc}", es_error=True)
         except (OSError, ValidationError, anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:

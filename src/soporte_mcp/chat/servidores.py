@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.chat.errores import ConfiguracionInvalida, ServidorNoDisponible
-from soporte_mcp.chat.herramientas import Caja, listar_tools, nombre_seguro
+from soporte_mcp.chat.herramientas import Caja, atender_elicitacion, listar_tools, nombre_seguro
 
 NOMBRE_INCLUIDO = "soporte"
 CLIENTE = Implementation(name="soporte-chat", version=__version__)
@@ -143,8 +143,12 @@ def sin_nombres_repetidos(servidores: Sequence[Servidor]) -> list[Servidor]:
     return salida
 
 
-async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float) -> Caja:
+async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float,
+                   elicitacion: bool = False) -> Caja:
     """Open a session with every server on ``pila`` and list its tools.
+
+    With ``elicitacion`` the client declares that it can show a server's forms (a front-end
+    passes an ``Elicitador`` with each call to answer them).
 
     One after the other: each session's tasks must be entered and left by the task
     that owns ``pila``.  Raises ServidorNoDisponible naming the server that failed.
@@ -153,7 +157,8 @@ async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, time
     tools: dict[str, list[Tool]] = {}
     for servidor in servidores:
         try:
-            clientes[servidor.nombre] = await pila.enter_async_context(await _cliente(servidor, pila, timeout))
+            cliente = await _cliente(servidor, pila, timeout, elicitacion=elicitacion)
+            clientes[servidor.nombre] = await pila.enter_async_context(cliente)
             tools[servidor.nombre] = await listar_tools(clientes[servidor.nombre])
         except (OSError, MCPError, httpx2.HTTPError, anyio.BrokenResourceError, ExceptionGroup) as exc:
             raise ServidorNoDisponible(
@@ -162,13 +167,14 @@ async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, time
     return Caja.armar(clientes, tools)
 
 
-async def _cliente(servidor: Servidor, pila: AsyncExitStack, timeout: float) -> Client:
+async def _cliente(servidor: Servidor, pila: AsyncExitStack, timeout: float, *, elicitacion: bool) -> Client:
     if servidor.comando is not None:
         transporte = stdio_client(servidor.comando, errlog=_stderr_heredable())
     else:
         http = await pila.enter_async_context(httpx2.AsyncClient(headers=dict(servidor.cabeceras), timeout=TIEMPOS_HTTP))
         transporte = streamable_http_client(str(servidor.url), http_client=http)
-    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout)
+    atender = atender_elicitacion(servidor.nombre) if elicitacion else None
+    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout, elicitation_callback=atender)
 
 
 def _stderr_heredable() -> TextIO:
