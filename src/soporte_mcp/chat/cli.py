@@ -19,6 +19,7 @@ from soporte_mcp.chat.conversacion import Conversacion, Turno
 from soporte_mcp.chat.interactivo import conversar
 from soporte_mcp.chat.modelo import Modelo, clave_api, cliente_openai
 from soporte_mcp.chat.salida import Json, Pantalla, UnaVez, aprobar_en_terminal, consola_markdown
+from soporte_mcp.chat.web.cli import comando_web
 from soporte_mcp.errors import SoporteError
 
 EJEMPLOS = """\b
@@ -52,7 +53,7 @@ class Ajustes:
     espera_base: float
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EJEMPLOS)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EJEMPLOS, invoke_without_command=True)
 @click.version_option(__version__, prog_name="soporte-chat")
 @click.option("-p", "--prompt", metavar="TEXT",
               help="Answer this one request, print the final answer and exit. "
@@ -104,6 +105,8 @@ def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, *
     """
     logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if click.get_current_context().invoked_subcommand is not None:
+        return  # `soporte-chat web ...`
     pregunta = _pregunta(prompt, interactive=interactive, como_json=como_json)
     try:
         ajustes = _ajustes(pregunta, como_json, **opciones)
@@ -180,3 +183,6 @@ async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
     turno = await conversacion.turno(a.pregunta)
     salida.imprimir(turno, modelo=a.modelo)
     return turno
+
+
+main.add_command(comando_web(main))
