@@ -1,0 +1,237 @@
+"""The web chat in a real browser: headless Chromium against ``soporte-chat web``, the scripted model
+and the real bundled server over stdio on a seeded database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as EC
+
+from soporte_mcp.admin.cambios import crear_cliente
+from soporte_mcp.db.engine import Database
+from soporte_mcp.services.auditoria import Llamada
+from tests.chat.conftest import saldo
+from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
+from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
+from tests.conftest import audit_rows, business_state
+from tests.test_admin_navegador import esperar
+
+PREGUNTA = "Busca a María García y dime su saldo"
+PAGO = Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})])
+HOSTIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+    """The web chat with one operator account (so login is required)."""
+    crear_cuenta(tmp_path / "datos")
+    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
+        yield chat
+
+
+@pytest.fixture
+def web_abierto(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+    """The web chat on loopback without accounts: no login, one anonymous session per browser."""
+    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
+        yield chat
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[WebDriver]:
+    with navegador(tmp_path / "perfil") as driver:
+        yield driver
+
+
+def entrar(driver: WebDriver, base: str, usuario: str = USUARIA, clave: str = CONTRASENA) -> None:
+    driver.get(f"{base}/")
+    esperar(driver).until(EC.visibility_of_element_located((By.ID, "usuario"))).send_keys(usuario)
+    driver.find_element(By.ID, "clave").send_keys(clave, Keys.ENTER)
+    esperar(driver).until(EC.visibility_of_element_located((By.ID, "entrada")))
+
+
+def preguntar(driver: WebDriver, texto: str) -> None:
+    esperar(driver).until(EC.element_to_be_clickable((By.ID, "entrada"))).send_keys(texto, Keys.ENTER)
+
+
+def esperar_fin(driver: WebDriver) -> None:
+    """Until the answer is over (the Enviar button is back)."""
+    esperar(driver).until(EC.visibility_of_element_located((By.ID, "enviar")))
+
+
+def respuestas(driver: WebDriver) -> list[str]:
+    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#mensajes .mensaje.asistente")]
+
+
+def tarjetas(driver: WebDriver) -> list[tuple[str, str, str]]:
+    """(tool, state, short result) of every tool card."""
+    return [(t.find_element(By.CSS_SELECTOR, ".herramienta").text, t.get_attribute("data-estado"),
+             t.find_element(By.CSS_SELECTOR, ".resultado").text)
+            for t in driver.find_elements(By.CSS_SELECTOR, "#mensajes .tarjeta")]
+
+
+def sin_alerta(driver: WebDriver) -> bool:
+    try:
+        driver.switch_to.alert  # noqa: B018  (raises when no alert is open)
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_an_agent_logs_in_asks_for_maria_garcia_and_sees_two_tool_cards_and_the_answer(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver
+) -> None:
+    modelo.guionar(
+        Llamadas([("buscarCliente", {"query": "María García"})]),
+        Llamadas([("consultarSaldo", {"clienteId": 1})]),
+        Texto(lambda p: f"**María García López** tiene un saldo de ${p.resultado()['saldo']}.", trozos=4),
+    )
+    entrar(chromium, web.base)
+
+    preguntar(chromium, PREGUNTA)
+
+    esperar(chromium).until(lambda d: respuestas(d) == ["María García López tiene un saldo de $1250.00."])
+    esperar_fin(chromium)
+    (buscar, consultar) = tarjetas(chromium)
+    assert buscar[:2] == ("buscarCliente", "ok") and "María García López" in buscar[2]
+    assert consultar[:2] == ("consultarSaldo", "ok") and '"saldo": "1250.00"' in consultar[2]
+    negrita = chromium.find_element(By.CSS_SELECTOR, "#mensajes .mensaje.asistente strong")
+    assert negrita.text == "María García López"
+    assert chromium.find_element(By.CSS_SELECTOR, "#conversaciones .actual .titulo").text == PREGUNTA
+    assert modelo.peticiones[0].mensajes[-1] == {"role": "user", "content": PREGUNTA}
+
+
+def test_the_answer_streams_in_and_detener_stops_it_keeping_the_conversation(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver
+) -> None:
+    modelo.guionar(Colgar("María García López tiene"), Texto("Sigo aquí."))
+    entrar(chromium, web.base)
+
+    preguntar(chromium, PREGUNTA)
+
+    # The first words are on the page while the model is still writing: streamed, not at the end.
+    esperar(chromium).until(lambda d: respuestas(d) == ["María García López tiene"])
+    assert chromium.find_element(By.ID, "detener").is_displayed()
+    chromium.find_element(By.ID, "entrada").send_keys(Keys.ESCAPE)
+    esperar(chromium).until(EC.text_to_be_present_in_element((By.ID, "mensajes"), "Respuesta detenida"))
+    esperar_fin(chromium)
+    preguntar(chromium, "¿Sigue ahí?")
+    esperar(chromium).until(lambda d: respuestas(d)[-1:] == ["Sigo aquí."])
+    segunda = modelo.peticiones[1].mensajes
+    assert {"role": "assistant", "content": "María García López tiene"} in segunda  # what was said is kept
+
+
+def test_an_approved_payment_is_written_and_a_rejected_one_writes_nothing_and_both_survive_a_reload(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
+) -> None:
+    modelo.guionar(PAGO, Texto(lambda p: f"Pago registrado. Nuevo saldo: ${p.resultado()['saldo_nuevo']}"),
+                   PAGO, Texto("De acuerdo, no registro el pago."))
+    entrar(chromium, web.base)
+
+    preguntar(chromium, "Registra un pago de $500 para el cliente 2")
+    aprobar = esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta .aprobar")))
+    tarjeta = chromium.find_element(By.CSS_SELECTOR, ".tarjeta")
+    assert json.loads(tarjeta.find_element(By.CSS_SELECTOR, ".argumentos").text) == {"clienteId": 2, "monto": 500}
+    assert saldo(db, 2) == Decimal("850.50")  # nothing runs before the click
+    aprobar.click()
+    esperar(chromium).until(lambda d: respuestas(d) == ["Pago registrado. Nuevo saldo: $1350.50"])
+
+    assert saldo(db, 2) == Decimal("1350.50")
+    pago = audit_rows(db)[-1]
+    assert (pago.herramienta, pago.resultado, pago.cliente_id) == ("registrarPago", "ok", 2)
+    antes = business_state(db)
+
+    esperar_fin(chromium)
+    preguntar(chromium, "Registra otro pago de $500 para el cliente 2")
+    esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta:last-of-type .rechazar"))).click()
+    esperar(chromium).until(lambda d: respuestas(d)[-1:] == ["De acuerdo, no registro el pago."])
+
+    assert business_state(db) == antes
+    assert modelo.peticiones[3].resultados()[0].startswith("El usuario no autorizó ejecutar registrarPago")
+    estados = [estado for _, estado, _ in tarjetas(chromium)]
+    assert estados == ["ok", "rechazada"]
+
+    chromium.refresh()
+    esperar(chromium).until(lambda d: len(respuestas(d)) == 2)
+    assert respuestas(chromium) == ["Pago registrado. Nuevo saldo: $1350.50", "De acuerdo, no registro el pago."]
+    assert [estado for _, estado, _ in tarjetas(chromium)] == ["ok", "rechazada"]
+    usuario = [e.text for e in chromium.find_elements(By.CSS_SELECTOR, "#mensajes .mensaje.usuario")]
+    assert usuario == ["Registra un pago de $500 para el cliente 2", "Registra otro pago de $500 para el cliente 2"]
+
+
+def test_a_second_browser_session_does_not_see_the_first_ones_conversations(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
+) -> None:
+    modelo.guionar(Texto("Hola, ¿en qué le ayudo?"))
+    crear_cuenta(web.carpeta, "beto", "otra-clave-de-prueba")
+    entrar(chromium, web.base)
+    preguntar(chromium, "Hola")
+    esperar(chromium).until(lambda d: respuestas(d) == ["Hola, ¿en qué le ayudo?"])
+    ident = chromium.execute_script("return sessionStorage.getItem('conversacion')")
+
+    with navegador(tmp_path / "perfil-2") as otro:
+        entrar(otro, web.base, "beto", "otra-clave-de-prueba")
+        esperar(otro).until(EC.visibility_of_element_located((By.ID, "sin-conversaciones")))
+        assert otro.find_elements(By.CSS_SELECTOR, "#conversaciones li") == []
+        estado = otro.execute_script(
+            "return fetch('/api/conversaciones/' + arguments[0]).then(r => r.status)", ident)
+        assert estado == 404
+
+
+def test_without_accounts_on_loopback_each_browser_has_its_own_private_conversations(
+    web_abierto: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
+) -> None:
+    modelo.guionar(Texto("Hola."))
+    chromium.get(f"{web_abierto.base}/")
+    preguntar(chromium, "Hola")
+    esperar(chromium).until(lambda d: respuestas(d) == ["Hola."])
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#conversaciones li")) == 1
+
+    with navegador(tmp_path / "perfil-2") as otro:
+        otro.get(f"{web_abierto.base}/")
+        esperar(otro).until(EC.visibility_of_element_located((By.ID, "sin-conversaciones")))
+        assert otro.find_elements(By.CSS_SELECTOR, "#conversaciones li") == []
+
+
+def test_a_hostile_customer_name_and_a_script_in_the_answer_render_as_text(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
+) -> None:
+    crear_cliente(db=db, llamada=Llamada(herramienta="test"),
+                  datos={"nombre": HOSTIL, "email": "hostil@example.com", "activo": True})
+    modelo.guionar(
+        Llamadas([("buscarCliente", {"query": "onerror"})]),
+        Texto(lambda p: f"Encontré a {p.resultado()['clientes'][0]['nombre']} <script>alert(2)</script> "
+                        "[pulse aquí](javascript:alert(3))"),
+    )
+    entrar(chromium, web.base)
+
+    preguntar(chromium, f"Busca a {HOSTIL}")
+    esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+    esperar_fin(chromium)
+
+    for _ in range(2):  # as streamed, and as drawn again from the stored conversation
+        (respuesta,) = respuestas(chromium)
+        assert respuesta == f"Encontré a {HOSTIL} <script>alert(2)</script> [pulse aquí](javascript:alert(3))"
+        assert HOSTIL in tarjetas(chromium)[0][2]
+        assert chromium.find_element(By.CSS_SELECTOR, "#mensajes .mensaje.usuario").text == f"Busca a {HOSTIL}"
+        assert chromium.find_elements(By.CSS_SELECTOR, "#mensajes img, #mensajes script, #mensajes a") == []
+        assert sin_alerta(chromium)
+        chromium.refresh()
+        esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+
+
+def test_a_wrong_password_is_refused_in_the_page(web: ChatWeb, chromium: WebDriver) -> None:
+    chromium.get(f"{web.base}/")
+    esperar(chromium).until(EC.visibility_of_element_located((By.ID, "usuario"))).send_keys(USUARIA)
+    chromium.find_element(By.ID, "clave").send_keys("no-es-la-clave", Keys.ENTER)
+
+    aviso = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "login-error")))
+    assert aviso.text == "Usuario o contraseña incorrectos."
+    assert not chromium.find_element(By.ID, "vista-chat").is_displayed()
