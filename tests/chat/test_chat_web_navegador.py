@@ -4,6 +4,7 @@ and the real bundled server over stdio on a seeded database."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -235,3 +236,33 @@ def test_a_wrong_password_is_refused_in_the_page(web: ChatWeb, chromium: WebDriv
     aviso = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "login-error")))
     assert aviso.text == "Usuario o contraseña incorrectos."
     assert not chromium.find_element(By.ID, "vista-chat").is_displayed()
+
+
+@pytest.mark.skipif(not os.environ.get("SOPORTE_CAPTURAS"), reason="solo para rehacer las capturas del README "
+                    "(SOPORTE_CAPTURAS=docs/img)")
+def test_capturas_del_readme(web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver) -> None:
+    carpeta = Path(os.environ["SOPORTE_CAPTURAS"])
+    modelo.guionar(
+        Llamadas([("buscarCliente", {"query": "María García"})]),
+        Llamadas([("consultarSaldo", {"clienteId": 1})]),
+        Texto(lambda p: "Encontré a **María García López** (cliente 1):\n\n"
+                        "| Dato | Valor |\n|---|---|\n"
+                        f"| Saldo | ${p.resultado()['saldo']} |\n"
+                        f"| Email | {p.resultado()['cliente']['email']} |\n"
+                        f"| Tickets abiertos | {p.resultado()['resumen']['tickets_abiertos']} |\n\n"
+                        "¿Desea registrar un pago o abrir un ticket?"),
+        Llamadas([("registrarPago", {"clienteId": 1, "monto": 150, "metodoPago": "efectivo"})]),
+        Texto("Pago registrado."),
+    )
+    entrar(chromium, web.base)
+    preguntar(chromium, PREGUNTA)
+    esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+    esperar_fin(chromium)
+    preguntar(chromium, "Registra un pago de $150 en efectivo para ella")
+    esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta .aprobar")))
+    chromium.save_screenshot(str(carpeta / "chat-web-portatil.png"))
+    chromium.set_window_size(390, 844)
+    chromium.execute_script("document.getElementById('mensajes').scrollTop = 1e9")
+    chromium.save_screenshot(str(carpeta / "chat-web-movil.png"))
+    chromium.find_element(By.CSS_SELECTOR, ".tarjeta .aprobar").click()
+    esperar_fin(chromium)

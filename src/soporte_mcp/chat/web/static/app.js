@@ -127,7 +127,7 @@ function itemDeLista(c) {
   renombrar.title = "Renombrar";
   renombrar.setAttribute("aria-label", `Renombrar «${c.titulo}»`);
   renombrar.addEventListener("click", () => renombrarConversacion(c.id, abrirBoton.textContent));
-  const borrar = el("button", "icono-boton borrar", "🗑");
+  const borrar = el("button", "icono-boton borrar", "✕");
   borrar.type = "button";
   borrar.title = "Borrar";
   borrar.setAttribute("aria-label", `Borrar «${c.titulo}»`);
@@ -357,7 +357,9 @@ function cerrarMenu() {
 function ajustarAltura() {
   const entrada = $("entrada");
   entrada.style.height = "auto";
-  entrada.style.height = Math.min(entrada.scrollHeight, 200) + "px";
+  const alto = entrada.scrollHeight + 2;  // + the borders (box-sizing: border-box)
+  entrada.style.height = Math.min(alto, 200) + "px";
+  entrada.style.overflowY = alto > 200 ? "auto" : "hidden";
 }
 
 function nueva() {
