@@ -15,12 +15,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select
 
 from soporte_mcp.admin.cambios import crear_cliente
 from soporte_mcp.db.engine import Database
 from soporte_mcp.services.auditoria import Llamada
 from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
+from tests.chat.servidor_que_pregunta import servidor_que_pregunta
 from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
 from tests.conftest import audit_rows, business_state
 from tests.test_admin_navegador import esperar
@@ -266,3 +268,38 @@ def test_capturas_del_readme(web: ChatWeb, modelo: ModeloFalso, chromium: WebDri
     chromium.save_screenshot(str(carpeta / "chat-web-movil.png"))
     chromium.find_element(By.CSS_SELECTOR, ".tarjeta .aprobar").click()
     esperar_fin(chromium)
+
+
+def test_a_servers_form_shows_in_the_page_and_the_answer_goes_back_to_the_tool(
+    db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
+) -> None:
+    modelo.guionar(Llamadas([("cobrar", {"monto": "25.00"})]), Texto(lambda p: f"Resultado: {p.resultados()[-1]}"))
+    with servidor_que_pregunta() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
+        chromium.get(f"{web.base}/")
+        preguntar(chromium, "Cobra 25 dólares")
+
+        form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
+        assert form.find_element(By.CSS_SELECTOR, ".pregunta").text == "¿Confirma el cobro de $25.00?"
+        etiquetas = [e.text for e in form.find_elements(By.TAG_NAME, "label")]
+        assert etiquetas == ["Confirmo el cobro *", "Referencia *", "Método *"]
+        form.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+        form.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys("R-77")
+        Select(form.find_element(By.TAG_NAME, "select")).select_by_value("tarjeta")
+        form.find_element(By.CSS_SELECTOR, "button[data-accion=accept]").click()
+
+        esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+        assert respuestas(chromium) == ["Resultado: aceptado: confirmo=True referencia=R-77 metodo=tarjeta"]
+        assert "aceptado" in form.text
+
+
+def test_a_declined_form_reaches_the_tool_as_declined(
+    db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
+) -> None:
+    modelo.guionar(Llamadas([("cobrar", {"monto": "25.00"})]), Texto(lambda p: f"Resultado: {p.resultados()[-1]}"))
+    with servidor_que_pregunta() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
+        chromium.get(f"{web.base}/")
+        preguntar(chromium, "Cobra 25 dólares")
+        esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[data-accion=decline]"))).click()
+
+        esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+        assert respuestas(chromium) == ["Resultado: sin cobrar: DeclinedElicitation"]

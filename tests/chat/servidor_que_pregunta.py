@@ -1,0 +1,67 @@
+"""An MCP server whose one tool asks the person something first (MCP elicitation), over HTTP in a thread.
+
+It stands in for the payment confirmation of soporte-mcp while that is being built: the
+web chat must show the server's form and send back what the person answered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import uvicorn
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from tests._procesos import HOST, puerto_libre
+
+ARRANQUE_MAXIMO_S = 10.0
+
+
+class Confirmacion(BaseModel):
+    confirmo: bool = Field(title="Confirmo el cobro")
+    referencia: str = Field(title="Referencia", description="El número del recibo.")
+    metodo: str = Field(title="Método", json_schema_extra={"enum": ["efectivo", "tarjeta"]})
+
+
+def _preguntar(monto: str) -> Elicit[Confirmacion]:
+    return Elicit(f"¿Confirma el cobro de ${monto}?", Confirmacion)
+
+
+def servidor() -> MCPServer:
+    mcp = MCPServer("pregunton")
+
+    @mcp.tool(annotations=ToolAnnotations(read_only_hint=True))
+    def cobrar(monto: str, respuesta: Annotated[ElicitationResult[Confirmacion], Resolve(_preguntar)]) -> str:
+        """Cobra ``monto`` tras confirmarlo con la persona."""
+        if isinstance(respuesta, AcceptedElicitation):
+            d = respuesta.data
+            return f"aceptado: confirmo={d.confirmo} referencia={d.referencia} metodo={d.metodo}"
+        return f"sin cobrar: {type(respuesta).__name__}"
+
+    return mcp
+
+
+@contextmanager
+def servidor_que_pregunta() -> Iterator[str]:
+    """Serve it on a free loopback port; its MCP URL."""
+    puerto = puerto_libre()
+    app = servidor().streamable_http_app(host=HOST)
+    uvi = uvicorn.Server(uvicorn.Config(app, host=HOST, port=puerto, log_level="warning", lifespan="on"))
+    hilo = threading.Thread(target=uvi.run, daemon=True)
+    hilo.start()
+    limite = time.monotonic() + ARRANQUE_MAXIMO_S
+    while not uvi.started:
+        assert hilo.is_alive() and time.monotonic() < limite, "uvicorn no arrancó"
+        time.sleep(0.01)  # readiness poll, bounded by the deadline above
+    try:
+        yield f"http://{HOST}:{puerto}/mcp"
+    finally:
+        uvi.should_exit = True
+        hilo.join(ARRANQUE_MAXIMO_S)
