@@ -51,8 +51,15 @@ def servidor() -> MCPServer:
 @contextmanager
 def servidor_que_pregunta() -> Iterator[str]:
     """Serve it on a free loopback port; its MCP URL."""
+    with servir_en_hilo(servidor()) as url:
+        yield url
+
+
+@contextmanager
+def servir_en_hilo(mcp: MCPServer) -> Iterator[str]:
+    """Serve ``mcp`` over streamable HTTP on a free loopback port, in a thread; its MCP URL."""
     puerto = puerto_libre()
-    app = servidor().streamable_http_app(host=HOST)
+    app = mcp.streamable_http_app(host=HOST)
     uvi = uvicorn.Server(uvicorn.Config(app, host=HOST, port=puerto, log_level="warning", lifespan="on"))
     hilo = threading.Thread(target=uvi.run, daemon=True)
     hilo.start()

@@ -22,6 +22,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.services.auditoria import Llamada
 from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
+from tests.chat.servidor_con_vista import servidor_con_vista
 from tests.chat.servidor_que_pregunta import servidor_que_pregunta
 from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
 from tests.conftest import audit_rows, business_state
@@ -303,3 +304,26 @@ def test_a_declined_form_reaches_the_tool_as_declined(
 
         esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
         assert respuestas(chromium) == ["Resultado: sin cobrar: DeclinedElicitation"]
+
+
+def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_card(
+    db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
+) -> None:
+    modelo.guionar(Llamadas([("ficha", {"nombre": HOSTIL})]), Texto("Aquí tiene la ficha."))
+    with servidor_con_vista() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
+        chromium.get(f"{web.base}/")
+        preguntar(chromium, "Muéstrame la ficha")
+
+        marco = esperar(chromium).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
+        assert marco.get_attribute("sandbox") == "allow-scripts"
+        chromium.switch_to.frame(marco)
+        extra = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "extra")))
+        esperar(chromium).until(lambda d: extra.text.startswith("Saldo:"))
+        assert chromium.find_element(By.ID, "t").text == f"Cliente: {HOSTIL}"
+        assert extra.text == ("Saldo: 1250.00 | pagar: pagar modifica datos: pídalo en el chat, donde se confirma "
+                              "antes de ejecutarse.")
+        assert chromium.execute_script("try { return document.cookie; } catch (e) { return 'opaco'; }") == "opaco"
+        chromium.switch_to.default_content()
+        esperar(chromium).until(lambda d: marco.size["height"] == 123)
+        assert respuestas(chromium) == ["Aquí tiene la ficha."]
+        assert sin_alerta(chromium)

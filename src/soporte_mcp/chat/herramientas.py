@@ -27,7 +27,8 @@ from typing import Any
 import anyio
 from mcp import Client, MCPError
 from mcp.client.context import ClientRequestContext
-from mcp.types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData, TextContent, Tool
+from mcp.types import (INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData, TextContent,
+                       TextResourceContents, Tool)
 from pydantic import ValidationError
 
 LARGO_MAXIMO = 64
@@ -82,12 +83,14 @@ class Herramienta:
     descripcion: str
     esquema: Mapping[str, Any]
     solo_lectura: bool
+    vista: str | None = None  # the ``ui://`` resource of its MCP App view, if it has one
 
     @classmethod
     def desde_mcp(cls, expuesta: str, servidor: str, tool: Tool) -> Herramienta:
         # Only an explicit readOnlyHint=true counts: the MCP default for a tool that says nothing is "may write".
         solo_lectura = bool(tool.annotations and tool.annotations.read_only_hint is True)
-        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura)
+        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura,
+                   _vista(tool))
 
     def para_openai(self) -> dict[str, Any]:
         """The Chat Completions ``tools`` entry for this tool."""
@@ -106,6 +109,13 @@ class Resultado:
     estructurado: Any = None
     es_error: bool = False
 
+    def como_mcp(self) -> dict[str, Any]:
+        """As an MCP ``CallToolResult`` (wire JSON), for an MCP App view."""
+        resultado: dict[str, Any] = {"content": [{"type": "text", "text": self.texto}], "isError": self.es_error}
+        if self.estructurado is not None:
+            resultado["structuredContent"] = self.estructurado
+        return resultado
+
     @property
     def para_modelo(self) -> str:
         """The tool message content; failures start with ``Error:`` so the model cannot mistake them for data."""
@@ -119,6 +129,14 @@ class Resultado:
         else:
             linea = " ".join(self.para_modelo.split())
         return linea if len(linea) <= 160 else linea[:159] + "…"
+
+
+def _vista(tool: Tool) -> str | None:
+    """``_meta.ui.resourceUri`` (MCP Apps), or the older flat ``_meta["ui/resourceUri"]``."""
+    meta = tool.meta or {}
+    ui = meta.get("ui")
+    uri = ui.get("resourceUri") if isinstance(ui, dict) else meta.get("ui/resourceUri")
+    return uri if isinstance(uri, str) and uri.startswith("ui://") else None
 
 
 def nombre_seguro(texto: str) -> str:
@@ -176,6 +194,19 @@ class Caja:
 
     def ofrecidas(self, *, solo_lectura: bool) -> list[Herramienta]:
         return [h for h in self.herramientas if h.solo_lectura or not solo_lectura]
+
+    async def leer_vista(self, herramienta: Herramienta) -> str | None:
+        """The HTML of the tool's MCP App view, read from its server; None if it has none or it cannot be read."""
+        if herramienta.vista is None:
+            return None
+        try:
+            leido = await self._clientes[herramienta.servidor].read_resource(herramienta.vista)
+        except (MCPError, OSError, ValidationError, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return None
+        for contenido in leido.contents:
+            if isinstance(contenido, TextResourceContents) and (contenido.mime_type or "").startswith("text/html"):
+                return contenido.text
+        return None
 
     async def llamar(self, herramienta: Herramienta, argumentos: dict[str, Any], *,
                      elicitar: Elicitador | None = None) -> Resultado:

@@ -9,6 +9,8 @@
     POST   /api/conversaciones/{id}/detener    stop the answer in progress
     POST   /api/conversaciones/{id}/confirmacion    Aprobar / Rechazar the tool call waiting
     POST   /api/conversaciones/{id}/formulario      answer a server's form (elicitation)
+    GET    /api/conversaciones/{id}/vistas/{tarjeta}   the MCP App view of a tool card (sandboxed HTML)
+    POST   /api/conversaciones/{id}/vistas/{tarjeta}/herramienta   a view's tools/call (read-only tools)
 
 Every POST, PATCH and DELETE needs the session's CSRF token (see acceso.py).  Turns run
 in the server's task group, not in the request: the stream only reads their events, and
@@ -33,6 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from soporte_mcp.chat.herramientas import Herramienta
 from soporte_mcp.chat.web import acceso
 from soporte_mcp.chat.web.almacen import TITULO_MAXIMO, Almacen, Sesion
 from soporte_mcp.chat.web.turnos import Motor, TurnoWeb
@@ -43,7 +46,11 @@ ESTATICOS = Path(__file__).parent / "static"
 TITULO_NUEVA = "Conversación nueva"
 TEXTO_MAXIMO = 20_000
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# An MCP App view: its own inline script and styles, nothing from the network, and always sandboxed.
+CSP_VISTA = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+             "img-src data:; font-src data:; frame-ancestors 'self'")
 CABECERAS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
              (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 
@@ -216,7 +223,7 @@ async def enviar(request: Request, web: Web, sesion: Sesion) -> Response:
         return _error(404, *NO_EXISTE)
     if conversacion["id"] in web.en_curso:
         return _error(409, "respuesta_en_curso", "Ya hay una respuesta en curso en esta conversación.")
-    turno = web.en_curso[conversacion["id"]] = TurnoWeb()
+    turno = web.en_curso[conversacion["id"]] = TurnoWeb(len(conversacion["vista"]))
     web.tareas.start_soon(_correr, web, sesion.duenio, conversacion, turno, texto)
     return StreamingResponse(_eventos(turno), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -293,6 +300,55 @@ async def formulario(request: Request, web: Web, sesion: Sesion) -> Response:
     return Response(status_code=204)
 
 
+def _tarjeta_con_vista(web: Web, sesion: Sesion, request: Request) -> tuple[dict[str, Any], Herramienta] | None:
+    """The tool card ``{tarjeta}`` of the conversation, if it shows an MCP App view, and its tool."""
+    conversacion = web.almacen.conversacion(sesion.duenio, request.path_params["id"])
+    ident = request.path_params["tarjeta"]
+    tarjetas = [v for v in (conversacion or {}).get("vista", [])
+                if v.get("tipo") == "herramienta" and str(v.get("id")) == ident and v.get("vista")]
+    ofrecidas = {h.expuesta: h for h in web.motor.caja.ofrecidas(solo_lectura=web.motor.solo_lectura)}
+    if not tarjetas or tarjetas[0]["herramienta"] not in ofrecidas:
+        return None
+    return tarjetas[0], ofrecidas[tarjetas[0]["herramienta"]]
+
+
+@_api(cambia=False)
+async def vista_app(request: Request, web: Web, sesion: Sesion) -> Response:
+    """The HTML of a tool's MCP App view, for the sandboxed iframe under its card.
+
+    Served with a CSP ``sandbox`` of its own, so that even opened by itself it runs in an
+    opaque origin: it can never read this site's cookies or call its API as the agent.
+    """
+    hallada = _tarjeta_con_vista(web, sesion, request)
+    html = await web.motor.caja.leer_vista(hallada[1]) if hallada is not None else None
+    if html is None:
+        return _error(404, "vista_no_disponible", "Esta herramienta no tiene una vista disponible.")
+    return Response(html, media_type="text/html", headers={"Content-Security-Policy": CSP_VISTA,
+                                                           "Cache-Control": "no-store"})
+
+
+@_api(cambia=True)
+async def herramienta_de_vista(request: Request, web: Web, sesion: Sesion) -> Response:
+    """A ``tools/call`` from an MCP App view, forwarded to the view's own server: read-only tools only.
+
+    A tool that may write is refused: it must go through the chat, where the agent approves it.
+    """
+    hallada = _tarjeta_con_vista(web, sesion, request)
+    datos = await _json(request)
+    if hallada is None:
+        return _error(404, "vista_no_disponible", "Esta herramienta no tiene una vista disponible.")
+    candidatas = [h for h in web.motor.caja.ofrecidas(solo_lectura=web.motor.solo_lectura)
+                  if h.servidor == hallada[1].servidor and h.nombre == datos.get("nombre")]
+    argumentos = datos.get("argumentos") or {}
+    if not candidatas or not isinstance(argumentos, dict):
+        return _error(404, "herramienta_no_encontrada", "La vista pidió una herramienta que no existe.")
+    if not candidatas[0].solo_lectura:
+        return _error(403, "requiere_confirmacion", f"{candidatas[0].nombre} modifica datos: pídalo en el chat, "
+                                                    "donde se confirma antes de ejecutarse.")
+    resultado = await web.motor.caja.llamar(candidatas[0], argumentos)
+    return JSONResponse(resultado.como_mcp())
+
+
 def _valor_simple(valor: object) -> bool:
     """What an elicitation answer may hold: a string, number, boolean, or a list of strings."""
     if isinstance(valor, list):
@@ -309,7 +365,11 @@ class _Cabeceras:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def enviar(mensaje: Message) -> None:
             if mensaje["type"] == "http.response.start":
-                mensaje["headers"] = [*mensaje.get("headers", []), *CABECERAS]
+                propias = {nombre.lower() for nombre, _ in mensaje.get("headers", [])}
+                # A view brings its own CSP (ours would block its script) and must be framed by the page.
+                vista = b"content-security-policy" in propias
+                mensaje["headers"] = [*mensaje.get("headers", []), *(
+                    (n, v) for n, v in CABECERAS if n not in propias and not (vista and n == b"x-frame-options"))]
             await send(mensaje)
 
         await self.app(scope, receive, enviar if scope["type"] == "http" else send)
@@ -325,6 +385,8 @@ def crear_app(web: Web) -> ASGIApp:
         Route(conv, borrar, methods=["DELETE"]), Route(f"{conv}/mensajes", enviar, methods=["POST"]),
         Route(f"{conv}/detener", detener, methods=["POST"]), Route(f"{conv}/confirmacion", confirmar, methods=["POST"]),
         Route(f"{conv}/formulario", formulario, methods=["POST"]),
+        Route(f"{conv}/vistas/{{tarjeta}}", vista_app, methods=["GET"]),
+        Route(f"{conv}/vistas/{{tarjeta}}/herramienta", herramienta_de_vista, methods=["POST"]),
         Mount("/static", StaticFiles(directory=ESTATICOS), name="static"),
     ]
     app = Starlette(routes=rutas)

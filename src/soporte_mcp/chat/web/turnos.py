@@ -67,7 +67,9 @@ class _Espera:
 class TurnoWeb:
     """A turn in progress: its events for the page, what it waits for, and how to stop it."""
 
-    def __init__(self) -> None:
+    def __init__(self, primero: int = 0) -> None:
+        """``primero``: how many items the conversation already shows (card ids go on from there)."""
+        self.primero = primero
         self._envio, self.recepcion = anyio.create_memory_object_stream[dict[str, Any]](math.inf)
         self.alcance = anyio.CancelScope()
         self.vista: list[dict[str, Any]] = []
@@ -88,20 +90,23 @@ class TurnoWeb:
 
     def llamada(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> None:
         self._cerrar_texto()
-        self._tarjeta = {"tipo": "herramienta", "id": len(self.vista), "herramienta": herramienta.expuesta,
+        self._tarjeta = {"tipo": "herramienta", "id": self.primero + len(self.vista), "herramienta": herramienta.expuesta,
                          "servidor": herramienta.servidor, "argumentos": dict(argumentos),
                          "escribe": not herramienta.solo_lectura, "estado": "en_curso", "resumen": ""}
         self.vista.append(self._tarjeta)
         self._emitir({**self._tarjeta, "tipo": "llamada"})
 
-    def resultado(self, herramienta: Herramienta, resultado: Resultado) -> None:  # noqa: ARG002
+    def resultado(self, herramienta: Herramienta, resultado: Resultado) -> None:
         if self._tarjeta is None:
             return
         if self._tarjeta["estado"] != "rechazada":
             self._tarjeta["estado"] = "error" if resultado.es_error else "ok"
         self._tarjeta["resumen"] = resultado.resumen
-        self._emitir({"tipo": "resultado", "id": self._tarjeta["id"], "estado": self._tarjeta["estado"],
-                      "resumen": resultado.resumen})
+        if herramienta.vista is not None and self._tarjeta["estado"] == "ok":
+            # An MCP App: the page shows its view, fed with the arguments and this result.
+            self._tarjeta["vista"] = True
+            self._tarjeta["resultado_mcp"] = resultado.como_mcp()
+        self._emitir({"tipo": "resultado", **{k: v for k, v in self._tarjeta.items() if k != "tipo"}})
         self._tarjeta = None
 
     def aviso(self, mensaje: str) -> None:

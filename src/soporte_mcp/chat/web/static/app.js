@@ -164,6 +164,7 @@ async function borrarConversacion(id, titulo) {
 
 function mostrarVacia() {
   estado.conversacion = null;
+  vistas.clear();
   $("mensajes").replaceChildren();
   $("bienvenida").hidden = false;
   marcarActual();
@@ -176,6 +177,7 @@ async function abrir(id) {
   estado.conversacion = id;
   sessionStorage.setItem("conversacion", id);
   estado.tarjetas.clear();
+  vistas.clear();
   $("mensajes").replaceChildren();
   $("bienvenida").hidden = datos.vista.length > 0;
   for (const item of datos.vista) dibujar(item);
@@ -218,7 +220,72 @@ function tarjeta(item) {
   $("mensajes").appendChild(nodo);
   estado.tarjetas.set(String(item.id), nodo);
   actualizarTarjeta(nodo, item.estado, item.resumen);
+  if (item.vista) montarVista(nodo, item);
   return nodo;
+}
+
+// MCP Apps: a tool with a view (`_meta.ui.resourceUri`) shows it under its card, in an iframe
+// sandboxed to scripts only (an opaque origin: no cookies, no access to this page), speaking the
+// ext-apps host protocol (JSON-RPC over postMessage) with this page.
+const vistas = new Map();
+
+function montarVista(nodo, item) {
+  if (nodo.querySelector("iframe")) return;
+  const marco = el("iframe", "vista-app");
+  marco.setAttribute("sandbox", "allow-scripts");
+  marco.title = `Vista de ${item.herramienta}`;
+  marco.src = `/api/conversaciones/${encodeURIComponent(estado.conversacion)}/vistas/${item.id}`;
+  vistas.set(marco, { item, conversacion: estado.conversacion });
+  nodo.appendChild(marco);
+}
+
+window.addEventListener("message", (ev) => {
+  for (const [marco, datos] of vistas) {
+    if (ev.source === marco.contentWindow) { atenderVista(marco, datos, ev.data); return; }
+  }
+});
+
+function aVista(marco, mensaje) {
+  // The view's origin is opaque, so "*" is the only target; the message goes to that one window.
+  if (marco.contentWindow) marco.contentWindow.postMessage({ jsonrpc: "2.0", ...mensaje }, "*");
+}
+
+async function atenderVista(marco, datos, m) {
+  if (!m || m.jsonrpc !== "2.0" || typeof m.method !== "string") return;
+  const responder = (result) => { if (m.id !== undefined) aVista(marco, { id: m.id, result }); };
+  const fallar = (code, message) => { if (m.id !== undefined) aVista(marco, { id: m.id, error: { code, message } }); };
+  const params = m.params || {};
+  switch (m.method) {
+    case "ui/initialize":
+      responder({
+        protocolVersion: params.protocolVersion || "2026-01-26",
+        hostInfo: { name: "soporte-chat", version: "web" },
+        hostCapabilities: { serverTools: {}, openLinks: {} },
+        hostContext: { theme: "light", displayMode: "inline", availableDisplayModes: ["inline"], locale: "es",
+                       platform: "web" },
+      });
+      break;
+    case "ui/notifications/initialized":
+      aVista(marco, { method: "ui/notifications/tool-input", params: { arguments: datos.item.argumentos } });
+      aVista(marco, { method: "ui/notifications/tool-result", params: datos.item.resultado_mcp });
+      break;
+    case "ui/notifications/size-changed":
+      if (Number.isFinite(params.height)) marco.style.height = Math.min(Math.max(params.height, 40), 2000) + "px";
+      break;
+    case "tools/call":
+      try {
+        const r = await json("POST", `/api/conversaciones/${encodeURIComponent(datos.conversacion)}/vistas/${datos.item.id}/herramienta`,
+                             { nombre: params.name, argumentos: params.arguments || {} });
+        responder(r);
+      } catch (e) { fallar(-32603, e.message); }
+      break;
+    case "ui/open-link":
+      if (/^https?:\/\//i.test(String(params.url))) { window.open(String(params.url), "_blank", "noopener,noreferrer"); responder({}); }
+      else fallar(-32602, "Solo se abren enlaces http(s).");
+      break;
+    case "ping": responder({}); break;
+    default: fallar(-32601, `Método no admitido: ${m.method}`);
+  }
 }
 
 function actualizarTarjeta(nodo, valor, resumen) {
@@ -442,6 +509,7 @@ function atender(evento) {
     case "resultado": {
       const nodo = estado.tarjetas.get(String(evento.id));
       if (nodo) actualizarTarjeta(nodo, evento.estado, evento.resumen);
+      if (nodo && evento.vista) montarVista(nodo, evento);
       break;
     }
     case "elicitacion": formulario(evento); break;
