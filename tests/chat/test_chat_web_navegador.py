@@ -327,3 +327,7 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
         esperar(chromium).until(lambda d: marco.size["height"] == 123)
         assert respuestas(chromium) == ["Aquí tiene la ficha."]
         assert sin_alerta(chromium)
+        # Even opened by itself (not framed), the view runs sandboxed, never as this site.
+        politica = chromium.execute_script(
+            "return fetch(arguments[0]).then(r => r.headers.get('content-security-policy'))", marco.get_attribute("src"))
+        assert politica.startswith("sandbox allow-scripts;") and "connect-src" not in politica

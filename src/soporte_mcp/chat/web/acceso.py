@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from functools import cache
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -104,9 +105,13 @@ def csrf_valido(request: Request, sesion: Sesion) -> bool:
 
 
 def mismo_origen(request: Request) -> bool:
-    """No Origin (same-origin GETs, some clients), or exactly this site's."""
+    """No Origin (some clients send none), or one naming this host.
+
+    Only the host is compared, not the scheme: behind a TLS proxy the browser says https
+    while this server is spoken to in http.
+    """
     origen = request.headers.get("origin")
-    return origen is None or origen == f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return origen is None or urlsplit(origen).netloc == request.headers.get("host", "")
 
 
 def host_local(request: Request) -> bool:

@@ -242,10 +242,12 @@ async def _correr(web: Web, duenio: str, conversacion: dict[str, Any], turno: Tu
         titulo = conversacion["titulo"]
         if titulo == TITULO_NUEVA:
             titulo = " ".join(texto.split())[:60]
-        web.almacen.guardar(duenio, conversacion["id"], historial=motor.mensajes,
-                            vista=conversacion["vista"] + turno.vista, titulo=titulo)
-        web.en_curso.pop(conversacion["id"], None)
-        turno.terminar(desenlace, titulo)
+        try:
+            web.almacen.guardar(duenio, conversacion["id"], historial=motor.mensajes,
+                                vista=conversacion["vista"] + turno.vista, titulo=titulo)
+        finally:
+            web.en_curso.pop(conversacion["id"], None)
+            turno.terminar(desenlace, titulo)
 
 
 async def _eventos(turno: TurnoWeb) -> AsyncIterator[str]:
