@@ -43,7 +43,14 @@ def servidor_en_hilo(settings: Settings, db: Database) -> Iterator[ServidorEnHil
             servidor.cabeceras.append({k.decode().lower(): v.decode() for k, v in scope["headers"]})
         await app(scope, receive, send)
 
-    uvi = uvicorn.Server(uvicorn.Config(registrar, host=HOST, port=puerto, log_level="warning", lifespan="on"))
+    with en_hilo(registrar, puerto):
+        yield servidor
+
+
+@contextmanager
+def en_hilo(app: Any, puerto: int) -> Iterator[None]:  # noqa: ANN401  (an ASGI app)
+    """Serve ``app`` with uvicorn on ``puerto`` of loopback, in a thread, until the block ends."""
+    uvi = uvicorn.Server(uvicorn.Config(app, host=HOST, port=puerto, log_level="warning", lifespan="on"))
     hilo = threading.Thread(target=uvi.run, daemon=True)
     hilo.start()
     limite = time.monotonic() + ARRANQUE_MAXIMO_S
@@ -51,7 +58,7 @@ def servidor_en_hilo(settings: Settings, db: Database) -> Iterator[ServidorEnHil
         assert hilo.is_alive() and time.monotonic() < limite, "uvicorn no arrancó"
         time.sleep(0.01)  # readiness poll, bounded by the deadline above
     try:
-        yield servidor
+        yield
     finally:
         uvi.should_exit = True
         hilo.join(ARRANQUE_MAXIMO_S)

@@ -6,13 +6,10 @@ web chat must show the server's form and send back what the person answered.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-import uvicorn
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.resolve import Elicit, Resolve
@@ -20,8 +17,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from tests._procesos import HOST, puerto_libre
-
-ARRANQUE_MAXIMO_S = 10.0
+from tests.chat.servidor_hilo import en_hilo
 
 
 class Confirmacion(BaseModel):
@@ -59,16 +55,5 @@ def servidor_que_pregunta() -> Iterator[str]:
 def servir_en_hilo(mcp: MCPServer) -> Iterator[str]:
     """Serve ``mcp`` over streamable HTTP on a free loopback port, in a thread; its MCP URL."""
     puerto = puerto_libre()
-    app = mcp.streamable_http_app(host=HOST)
-    uvi = uvicorn.Server(uvicorn.Config(app, host=HOST, port=puerto, log_level="warning", lifespan="on"))
-    hilo = threading.Thread(target=uvi.run, daemon=True)
-    hilo.start()
-    limite = time.monotonic() + ARRANQUE_MAXIMO_S
-    while not uvi.started:
-        assert hilo.is_alive() and time.monotonic() < limite, "uvicorn no arrancó"
-        time.sleep(0.01)  # readiness poll, bounded by the deadline above
-    try:
+    with en_hilo(mcp.streamable_http_app(host=HOST), puerto):
         yield f"http://{HOST}:{puerto}/mcp"
-    finally:
-        uvi.should_exit = True
-        hilo.join(ARRANQUE_MAXIMO_S)

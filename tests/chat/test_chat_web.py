@@ -16,14 +16,7 @@ from soporte_mcp.chat.web.acceso import FALLOS_POR_CUENTA, Limitador
 from soporte_mcp.db.engine import Database
 from tests.chat.conftest import CLAVE
 from tests.chat.modelo_falso import Fallo, ModeloFalso, Texto
-from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta
-
-
-@pytest.fixture
-def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
-    crear_cuenta(tmp_path / "datos")
-    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
-        yield chat
+from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, web  # noqa: F401
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,21 +25,13 @@ from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
 from tests.chat.servidor_con_vista import servidor_con_vista
 from tests.chat.servidor_que_pregunta import servidor_que_pregunta
-from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
+from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador, web  # noqa: F401
 from tests.conftest import audit_rows, business_state
 from tests.test_admin_navegador import esperar
 
 PREGUNTA = "Busca a María García y dime su saldo"
 PAGO = Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})])
 HOSTIL = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
-    """The web chat with one operator account (so login is required)."""
-    crear_cuenta(tmp_path / "datos")
-    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
-        yield chat
 
 
 @pytest.fixture
@@ -271,14 +264,20 @@ def test_capturas_del_readme(web: ChatWeb, modelo: ModeloFalso, chromium: WebDri
     esperar_fin(chromium)
 
 
+@contextmanager
+def cobro_que_pregunta(db_url: str, modelo: ModeloFalso, chromium: WebDriver, carpeta: Path) -> Iterator[None]:
+    """The web chat with a server whose tool asks for a form; the agent has just asked for the charge."""
+    modelo.guionar(Llamadas([("cobrar", {"monto": "25.00"})]), Texto(lambda p: f"Resultado: {p.resultados()[-1]}"))
+    with servidor_que_pregunta() as url, chat_web(db_url, modelo, carpeta, "--server", url) as web:
+        chromium.get(f"{web.base}/")
+        preguntar(chromium, "Cobra 25 dólares")
+        yield
+
+
 def test_a_servers_form_shows_in_the_page_and_the_answer_goes_back_to_the_tool(
     db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
-    modelo.guionar(Llamadas([("cobrar", {"monto": "25.00"})]), Texto(lambda p: f"Resultado: {p.resultados()[-1]}"))
-    with servidor_que_pregunta() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
-        chromium.get(f"{web.base}/")
-        preguntar(chromium, "Cobra 25 dólares")
-
+    with cobro_que_pregunta(db_url, modelo, chromium, tmp_path / "datos"):
         form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
         assert form.find_element(By.CSS_SELECTOR, ".pregunta").text == "¿Confirma el cobro de $25.00?"
         etiquetas = [e.text for e in form.find_elements(By.TAG_NAME, "label")]
@@ -296,10 +295,7 @@ def test_a_servers_form_shows_in_the_page_and_the_answer_goes_back_to_the_tool(
 def test_a_declined_form_reaches_the_tool_as_declined(
     db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
-    modelo.guionar(Llamadas([("cobrar", {"monto": "25.00"})]), Texto(lambda p: f"Resultado: {p.resultados()[-1]}"))
-    with servidor_que_pregunta() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
-        chromium.get(f"{web.base}/")
-        preguntar(chromium, "Cobra 25 dólares")
+    with cobro_que_pregunta(db_url, modelo, chromium, tmp_path / "datos"):
         esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[data-accion=decline]"))).click()
 
         esperar(chromium).until(lambda d: len(respuestas(d)) == 1)

@@ -23,6 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from soporte_mcp.chat.cli import main
+from soporte_mcp.db.engine import Database
 from tests._procesos import HOST, detener, entorno, puerto_libre
 from tests.chat.conftest import CLAVE
 from tests.chat.modelo_falso import ModeloFalso
@@ -102,3 +103,11 @@ def navegador(carpeta: Path, *, ancho: int = 1280, alto: int = 860) -> Iterator[
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+    """The web chat on the demo database with one operator account (so login is required)."""
+    crear_cuenta(tmp_path / "datos")
+    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
+        yield chat
