@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
@@ -20,6 +21,9 @@ from soporte_mcp.db.models import Cliente
 from soporte_mcp.seed.demo import cargar_demo
 from tests.chat.modelo_falso import ModeloFalso
 from tests.chat.servidor_hilo import ServidorEnHilo, servidor_en_hilo
+
+if TYPE_CHECKING:
+    from tests.chat.web_en_marcha import ChatWeb
 
 CLAVE = "sk-prueba"
 
@@ -84,3 +88,13 @@ def chat_http(modelo: ModeloFalso, servidor_compartido: ServidorEnHilo) -> Chat:
 def saldo(db: Database, cliente_id: int) -> Decimal:
     with db.lectura() as conn:
         return conn.execute(select(Cliente.saldo).where(Cliente.id == cliente_id)).scalar_one()
+
+
+@pytest.fixture
+def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+    """``soporte-chat web`` on the demo database with one operator account (so login is required)."""
+    from tests.chat.web_en_marcha import chat_web, crear_cuenta
+
+    crear_cuenta(tmp_path / "datos")
+    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
+        yield chat

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx2
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,7 @@ from soporte_mcp.chat.web.acceso import FALLOS_POR_CUENTA, Limitador
 from soporte_mcp.db.engine import Database
 from tests.chat.conftest import CLAVE
 from tests.chat.modelo_falso import Fallo, ModeloFalso, Texto
-from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, web  # noqa: F401
+from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta
 
 
 @pytest.fixture
@@ -194,3 +195,14 @@ def test_the_throttle_forgets_failures_older_than_its_window() -> None:
     libre = limitador.espera("ana", "1.2.3.4")
 
     assert bloqueado == 60 and libre == 0 and limitador.espera("beto", "5.6.7.8") == 0
+
+
+def test_every_web_command_and_option_has_help_text() -> None:
+    from tests.test_cli import walk
+
+    for ruta, comando in walk(main.commands["web"], ("web",)):
+        assert (comando.help or "").strip(), ruta
+        sin_ayuda = [p.name for p in comando.params if isinstance(p, click.Option) and not (p.help or "").strip()]
+        assert sin_ayuda == [], ruta
+        r = CliRunner().invoke(main, [*ruta, "--help"])
+        assert r.exit_code == 0 and "Usage:" in r.output, ruta

@@ -25,7 +25,7 @@ from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
 from tests.chat.servidor_con_vista import servidor_con_vista
 from tests.chat.servidor_que_pregunta import servidor_que_pregunta
-from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador, web  # noqa: F401
+from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
 from tests.conftest import audit_rows, business_state
 from tests.test_admin_navegador import esperar
 

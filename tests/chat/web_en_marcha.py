@@ -23,7 +23,6 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from soporte_mcp.chat.cli import main
-from soporte_mcp.db.engine import Database
 from tests._procesos import HOST, detener, entorno, puerto_libre
 from tests.chat.conftest import CLAVE
 from tests.chat.modelo_falso import ModeloFalso
@@ -104,10 +103,3 @@ def navegador(carpeta: Path, *, ancho: int = 1280, alto: int = 860) -> Iterator[
     finally:
         driver.quit()
 
-
-@pytest.fixture
-def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
-    """The web chat on the demo database with one operator account (so login is required)."""
-    crear_cuenta(tmp_path / "datos")
-    with chat_web(db_url, modelo, tmp_path / "datos") as chat:
-        yield chat
