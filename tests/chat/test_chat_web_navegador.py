@@ -305,7 +305,8 @@ def test_a_declined_form_reaches_the_tool_as_declined(
 def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_card(
     db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
-    modelo.guionar(Llamadas([("ficha", {"nombre": HOSTIL})]), Texto("Aquí tiene la ficha."))
+    # The model is still writing when the view loads: the card is not saved yet, the view must show all the same.
+    modelo.guionar(Llamadas([("ficha", {"nombre": HOSTIL})]), Colgar("Aquí tiene la ficha"))
     with servidor_con_vista() as url, chat_web(db_url, modelo, tmp_path / "datos", "--server", url) as web:
         chromium.get(f"{web.base}/")
         preguntar(chromium, "Muéstrame la ficha")
@@ -321,7 +322,8 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
         assert chromium.execute_script("try { return document.cookie; } catch (e) { return 'opaco'; }") == "opaco"
         chromium.switch_to.default_content()
         esperar(chromium).until(lambda d: marco.size["height"] == 123)
-        assert respuestas(chromium) == ["Aquí tiene la ficha."]
+        assert respuestas(chromium) == ["Aquí tiene la ficha"]
+        assert chromium.find_element(By.ID, "detener").is_displayed()
         assert sin_alerta(chromium)
         # Even opened by itself (not framed), the view runs sandboxed, never as this site.
         politica = chromium.execute_script(

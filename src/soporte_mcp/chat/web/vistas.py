@@ -24,9 +24,13 @@ CSP_VISTA = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inli
 def _tarjeta_con_vista(web: Web, sesion: Sesion, request: Request) -> tuple[dict[str, Any], Herramienta] | None:
     """The tool card ``{tarjeta}`` of the conversation, if it shows an MCP App view, and its tool."""
     conversacion = web.almacen.conversacion(sesion.duenio, request.path_params["id"])
+    if conversacion is None:
+        return None
+    # The card may belong to the answer still being written (saved only when it ends).
+    en_curso = web.en_curso.get(conversacion["id"])
+    vista = conversacion["vista"] + (en_curso.vista if en_curso is not None else [])
     ident = request.path_params["tarjeta"]
-    tarjetas = [v for v in (conversacion or {}).get("vista", [])
-                if v.get("tipo") == "herramienta" and str(v.get("id")) == ident and v.get("vista")]
+    tarjetas = [v for v in vista if v.get("tipo") == "herramienta" and str(v.get("id")) == ident and v.get("vista")]
     ofrecidas = {h.expuesta: h for h in web.motor.caja.ofrecidas(solo_lectura=web.motor.solo_lectura)}
     if not tarjetas or tarjetas[0]["herramienta"] not in ofrecidas:
         return None
@@ -42,10 +46,11 @@ async def vista_app(request: Request, web: Web, sesion: Sesion) -> Response:
     """
     hallada = _tarjeta_con_vista(web, sesion, request)
     html = await web.motor.caja.leer_vista(hallada[1]) if hallada is not None else None
-    if html is None:
-        return error(404, "vista_no_disponible", "Esta herramienta no tiene una vista disponible.")
-    return Response(html, media_type="text/html", headers={"Content-Security-Policy": CSP_VISTA,
-                                                           "Cache-Control": "no-store"})
+    cabeceras = {"Content-Security-Policy": CSP_VISTA, "Cache-Control": "no-store"}
+    if html is None:  # said in the frame itself (a JSON error could not be framed)
+        return Response("La vista de esta herramienta no está disponible.", status_code=404,
+                        media_type="text/plain; charset=utf-8", headers=cabeceras)
+    return Response(html, media_type="text/html", headers=cabeceras)
 
 
 @api(cambia=True)
