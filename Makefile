@@ -60,6 +60,24 @@ navegador:
 	     "dependen:" && echo "$$paquetes" | fold -s -w 100 | sed 's/^/   /' && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(NAVEGADOR_PKGS)
 
+$(MCPB_DIR)/.installed: Makefile
+	mkdir -p $(MCPB_DIR)
+	npm install --prefix $(MCPB_DIR) --no-audit --no-fund --no-package-lock --ignore-scripts --loglevel=error $(MCPB_PKGS)
+	touch $@
+
+## The Claude Desktop extension: dist/soporte-mcp-VERSION.mcpb, validated and packed by the official
+## mcpb CLI (npm). The bundle holds the package's source and pyproject.toml; Claude Desktop installs
+## its dependencies with uv (manifest server.type "uv"). See mcpb/manifest.json.
+MCPB := $(MCPB_DIR)/node_modules/.bin/mcpb
+VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+mcpb: $(MCPB_DIR)/.installed
+	rm -rf $(MCPB_DIR)/paquete && mkdir -p $(MCPB_DIR)/paquete dist
+	cp -r mcpb/manifest.json mcpb/server pyproject.toml README.md $(MCPB_DIR)/paquete/
+	mkdir -p $(MCPB_DIR)/paquete/src && cp -r src/soporte_mcp $(MCPB_DIR)/paquete/src/
+	find $(MCPB_DIR)/paquete -name __pycache__ -prune -exec rm -rf {} +
+	$(MCPB) validate $(MCPB_DIR)/paquete/manifest.json
+	$(MCPB) pack $(MCPB_DIR)/paquete dist/soporte-mcp-$(VERSION).mcpb
+
 ## The server on the default SQLite database, with the demo data, over streamable HTTP.
 run: $(VENV)/.ejecutar
 	$(VENV)/bin/soporte-mcp seed
@@ -68,7 +86,7 @@ run: $(VENV)/.ejecutar
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector navegador
+test: install inspector navegador $(MCPB_DIR)/.installed
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -83,4 +101,4 @@ bench: install
 	$(VENV)/bin/python -m bench.run $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache
+	rm -rf $(VENV) .tools .pytest_cache dist
