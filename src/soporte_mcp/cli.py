@@ -231,7 +231,9 @@ def aviso_de_host(red: Red) -> str | None:
 def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None:
     import uvicorn
 
-    from soporte_mcp.http import MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app, entorno_trabajador
+    from soporte_mcp.http import (
+        MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app, entorno_trabajador,
+    )
     from soporte_mcp.server import build_server
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,

@@ -3,10 +3,10 @@
 click reads every text of its own through ``gettext`` (``from gettext import gettext as _``
 in each of its modules), so it speaks whatever catalogue the process's locale finds: English
 on any machine without one. Rather than install a ``.mo`` file and depend on ``LANGUAGE``,
-:func:`en_espanol` points those module-level names at a small table of our own, once,
-before any command is defined (``version_option`` reads its help at decoration time).
-A text missing from the table stays English, and the test that walks both command trees
-(tests/test_clic.py) says which.
+:func:`en_espanol` points those module-level names at a small table of our own. Importing
+this module does it, so a command module imports it before its decorators run
+(``version_option`` reads its help then). A text missing from the table stays English, and
+the test that walks both command trees (tests/test_clic.py) says which.
 
 Register: "usted", like every message of the project. Option help is descriptive
 ("Muestra…"), instructions are imperative in "usted" ("Pruebe…", "Indique…").
@@ -117,7 +117,7 @@ def traducir_plural(singular: str, plural: str, n: int) -> str:
 
 
 def en_espanol() -> None:
-    """Make click speak Spanish in this process. Idempotent; call it before defining commands."""
+    """Make click speak Spanish in this process (idempotent; importing this module calls it)."""
     for nombre in _MODULOS:
         modulo = importlib.import_module(f"click.{nombre}")
         if hasattr(modulo, "_"):

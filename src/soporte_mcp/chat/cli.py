@@ -15,11 +15,11 @@ import click
 
 from soporte_mcp import __version__
 from soporte_mcp.chat import servidores as srv
-from soporte_mcp.clic import AJUSTES, Comando  # before any decorator: click's own texts in Spanish
 from soporte_mcp.chat.conversacion import Conversacion, Turno
 from soporte_mcp.chat.interactivo import conversar
 from soporte_mcp.chat.modelo import Modelo, clave_api, cliente_openai
 from soporte_mcp.chat.salida import Json, Pantalla, UnaVez, aprobar_en_terminal, consola_markdown
+from soporte_mcp.clic import AJUSTES, Comando  # before any decorator: click's own texts in Spanish
 from soporte_mcp.errors import SoporteError
 
 EJEMPLOS = """\b
