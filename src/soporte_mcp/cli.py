@@ -184,6 +184,13 @@ class Red:
     allowed_hosts: tuple[str, ...]
 
 
+# The operating system's reasons (English strerror) for the usual mistakes, in Spanish.
+MOTIVOS_DE_RED = {
+    errno.EADDRNOTAVAIL: "esa dirección no es de esta máquina",
+    errno.EACCES: "no tiene permiso para usar ese puerto (los menores que 1024 piden privilegios)",
+}
+
+
 def comprobar_puerto(red: Red) -> None:
     """Fail before the banner when the address cannot be listened on (a port in use, above all).
 
@@ -199,6 +206,7 @@ def comprobar_puerto(red: Red) -> None:
         direcciones = socket.getaddrinfo(red.host, red.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ConfiguracionInvalida(f"no se puede escuchar en {red.host}: {exc.strerror}") from exc
+    fallos: list[OSError] = []
     for familia, tipo, proto, _nombre, direccion in direcciones:
         with socket.socket(familia, tipo, proto) as prueba:
             prueba.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -210,8 +218,15 @@ def comprobar_puerto(red: Red) -> None:
                         f"el puerto {red.port} de {red.host} ya está en uso por otro proceso: deténgalo o "
                         "elija otro puerto con --port"
                     ) from exc
-                raise ConfiguracionInvalida(
-                    f"no se puede escuchar en {red.host}:{red.port}: {exc.strerror}") from exc
+                fallos.append(exc)
+    # Like asyncio's create_server, an address family the machine lacks (EADDRNOTAVAIL, e.g. ::1 for
+    # "localhost" without IPv6) is skipped while another address works.
+    graves = [f for f in fallos if f.errno != errno.EADDRNOTAVAIL]
+    if not graves and len(fallos) == len(direcciones):
+        graves = fallos
+    if graves:
+        motivo = MOTIVOS_DE_RED.get(graves[0].errno, graves[0].strerror)
+        raise ConfiguracionInvalida(f"no se puede escuchar en {red.host}:{red.port}: {motivo}") from graves[0]
 
 
 def aviso_de_host(red: Red) -> str | None:
