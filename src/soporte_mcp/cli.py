@@ -300,7 +300,7 @@ def admin() -> None:
 @admin.command("hash-clave")
 def admin_hash_clave() -> None:
     """Ask for the panel's password (twice) and print its hash, for SOPORTE_ADMIN_PASSWORD_HASH."""
-    from soporte_mcp.admin.claves import hash_clave
+    from soporte_mcp.claves import hash_clave
 
     clave = click.prompt("Contraseña del panel", hide_input=True, confirmation_prompt=True, err=True)
     with errores_claros():

@@ -1,8 +1,8 @@
 """The panel's pages: customers and tickets (search, filter, edit), payments and the audit trail (read-only).
 
-Reads go through sqladmin on a read-only session; every write goes through a
-function that owns its transaction and its audit row (``cambios`` and
-``services.pagos``), never through sqladmin's own ORM writes.
+Reads go through sqladmin on a read-only session; every write calls a service that
+owns the rules, the transaction and the audit row (``services.ficha_cliente``,
+``services.tickets``, ``services.pagos``), never sqladmin's own ORM writes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from wtforms import SelectField
 
-from soporte_mcp.admin import cambios
 from soporte_mcp.admin.acceso import llamada
 from soporte_mcp.db.engine import Database, describe_db_error
 from soporte_mcp.db.models import (
@@ -35,6 +34,7 @@ from soporte_mcp.db.models import (
     Ticket,
 )
 from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.services import ficha_cliente, tickets
 from soporte_mcp.services.texto import normalizar
 
 T = TypeVar("T")
@@ -152,15 +152,21 @@ class ClientesAdmin(Vista, model=Cliente):
         return stmt
 
     async def insert_model(self, request: Request, data: dict) -> Cliente:
-        origen = llamada(request, "crearCliente", data)
-        cliente_id = await self.escribir(cambios.crear_cliente, llamada=origen, datos=data)
-        return Cliente(id=cliente_id)
+        creado = await self.escribir(ficha_cliente.crear_cliente, llamada=llamada(request, "crearCliente", data),
+                                     **_ficha(data))
+        return Cliente(id=creado.id)
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Cliente:
-        argumentos = {"clienteId": int(pk), **data}
-        await self.escribir(cambios.editar_cliente, llamada=llamada(request, "editarCliente", argumentos),
-                            cliente_id=int(pk), datos=data)
+        origen = llamada(request, "editarCliente", {"clienteId": int(pk), **data})
+        await self.escribir(ficha_cliente.editar_cliente, llamada=origen, cliente_id=int(pk), **_ficha(data))
         return Cliente(id=int(pk))
+
+
+def _ficha(data: Mapping[str, Any]) -> dict[str, Any]:
+    # The form shows every field: a blank one means "empty" (refused for name and email), never "unchanged";
+    # an unticked checkbox is simply absent.
+    return {"nombre": data.get("nombre") or "", "email": data.get("email") or "",
+            "telefono": data.get("telefono") or "", "activo": bool(data.get("activo"))}
 
 
 def opciones(valores: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -188,9 +194,9 @@ class TicketsAdmin(Vista, model=Ticket):
                  "prioridad": {"choices": opciones(PRIORIDADES)}}
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Ticket:
-        argumentos = {"ticketId": int(pk), **data}
-        await self.escribir(cambios.editar_ticket, llamada=llamada(request, "editarTicket", argumentos),
-                            ticket_id=int(pk), datos=data)
+        origen = llamada(request, "editarTicket", {"ticketId": int(pk), **data})
+        await self.escribir(tickets.actualizar_ticket, llamada=origen, ticket_id=int(pk), estado=data.get("estado"),
+                            prioridad=data.get("prioridad"), asignado_a=data.get("asignado_a") or "")
         return Ticket(id=int(pk))
 
 
