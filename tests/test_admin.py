@@ -18,8 +18,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
 from soporte_mcp.admin import hash_clave, montar_admin
-from soporte_mcp.claves import verificar_clave
 from soporte_mcp.auth import autenticacion, crear_token
+from soporte_mcp.claves import verificar_clave
 from soporte_mcp.cli import main
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
@@ -133,7 +133,8 @@ def test_the_settings_check_the_panels_credentials_without_loading_the_panel() -
               "print(sorted(m for m in sys.modules if m.startswith(('soporte_mcp.admin', 'sqladmin'))))")
     entorno = {**os.environ, "SOPORTE_ADMIN_USER": USUARIO, "SOPORTE_ADMIN_PASSWORD_HASH": HASH,
                "SOPORTE_ADMIN_SECRET": SECRETO}
-    hecho = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, env=entorno, timeout=60)
+    hecho = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, env=entorno,
+                           timeout=60)
     assert (hecho.returncode, hecho.stdout.strip()) == (0, "[]"), hecho.stderr
 
 

@@ -56,16 +56,21 @@ def pagar_a_las(db: Database, monkeypatch: pytest.MonkeyPatch, instante: datetim
     servicio_pagos.registrar_pago(db=db, llamada=Llamada("test"), cliente_id=3, monto=monto)
 
 
-def test_a_payment_late_at_night_counts_for_the_local_day(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_payment_late_at_night_counts_for_the_local_day(db: Database,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     pagar_a_las(db, monkeypatch, NOCHE_DEL_10, "7.00")
     pagar_a_las(db, monkeypatch, MADRUGADA_DEL_11, "5.00")
 
     # "Today" read at 23:45 and at 00:45 local time, both already the 11th in UTC.
     noche = estadisticas(db=db, llamada=Llamada("test"), zona=GYE, ahora=NOCHE_DEL_10 + timedelta(minutes=15))
-    madrugada = estadisticas(db=db, llamada=Llamada("test"), zona=GYE, ahora=MADRUGADA_DEL_11 + timedelta(minutes=15))
+    madrugada = estadisticas(db=db, llamada=Llamada("test"), zona=GYE,
+                             ahora=MADRUGADA_DEL_11 + timedelta(minutes=15))
 
     with db.lectura() as conn:
-        fechas = conn.execute(select(Pago.fecha).where(Pago.procesado_por.is_(None)).order_by(Pago.id)).scalars().all()
+        nuevos = select(Pago.fecha).where(Pago.procesado_por.is_(None)).order_by(Pago.id)  # not the demo's
+        fechas = conn.execute(nuevos).scalars().all()
     assert fechas == [NOCHE_DEL_10, MADRUGADA_DEL_11]
-    assert (noche.fecha, noche.pagos.hoy_cantidad, noche.pagos.hoy_total) == ("2025-03-10", 1, Decimal("7.00"))
-    assert (madrugada.fecha, madrugada.pagos.hoy_cantidad, madrugada.pagos.hoy_total) == ("2025-03-11", 1, Decimal("5.00"))
+    assert (noche.fecha, noche.pagos.hoy_cantidad, noche.pagos.hoy_total) == (
+        "2025-03-10", 1, Decimal("7.00"))
+    assert (madrugada.fecha, madrugada.pagos.hoy_cantidad, madrugada.pagos.hoy_total) == (
+        "2025-03-11", 1, Decimal("5.00"))

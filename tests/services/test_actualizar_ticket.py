@@ -1,4 +1,4 @@
-"""services.tickets.actualizar_ticket without MCP or the panel: state, priority, assignee and the resolution date."""
+"""services.tickets.actualizar_ticket without MCP or the panel: state, priority, assignee, resolution date."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ def primero(db: Database, estado: str) -> int:
 @pytest.mark.parametrize(
     ("antes", "fecha_antes", "despues", "esperada"),
     [("abierto", None, "resuelto", "ahora"), ("en_proceso", None, "cerrado", "ahora"),
-     ("resuelto", AYER, "cerrado", AYER), ("cerrado", AYER, "resuelto", AYER), ("resuelto", AYER, "resuelto", AYER),
-     ("resuelto", None, "cerrado", "ahora"), ("resuelto", AYER, "abierto", None), ("cerrado", AYER, "pendiente", None),
+     ("resuelto", AYER, "cerrado", AYER), ("cerrado", AYER, "resuelto", AYER),
+     ("resuelto", AYER, "resuelto", AYER), ("resuelto", None, "cerrado", "ahora"),
+     ("resuelto", AYER, "abierto", None), ("cerrado", AYER, "pendiente", None),
      ("abierto", None, "en_proceso", None)],
 )
 def test_the_resolution_date_is_stamped_on_resolving_kept_while_resolved_and_cleared_on_reopening(
@@ -49,17 +50,21 @@ def test_the_resolution_date_is_stamped_on_resolving_kept_while_resolved_and_cle
 def test_resolving_a_ticket_stamps_the_date_and_reopening_clears_it(db: Database) -> None:
     numero = primero(db, "abierto")
 
-    resuelto = actualizar_ticket(db=db, llamada=OPERADORA, ticket_id=numero, estado="Resuelto", asignado_a=" Carla ")
+    resuelto = actualizar_ticket(db=db, llamada=OPERADORA, ticket_id=numero, estado="Resuelto",
+                                 asignado_a=" Carla ")
     cerrado = actualizar_ticket(db=db, llamada=OPERADORA, ticket_id=numero, estado="cerrado")
     reabierto = actualizar_ticket(db=db, llamada=OPERADORA, ticket_id=numero, estado="en proceso")
 
-    assert (resuelto.estado, resuelto.asignado_a, resuelto.prioridad) == ("resuelto", "Carla", fila(db, numero).prioridad)
+    assert (resuelto.estado, resuelto.asignado_a) == ("resuelto", "Carla")
+    assert resuelto.prioridad == fila(db, numero).prioridad  # not given: kept
     assert resuelto.fecha_resolucion is not None and cerrado.fecha_resolucion == resuelto.fecha_resolucion
     assert (reabierto.estado, reabierto.fecha_resolucion) == ("en_proceso", None)
     assert fila(db, numero).fecha_resolucion is None
     ultimas = audit_rows(db)[-3:]
-    assert [(r.tipo, r.resultado, r.cliente_id) for r in ultimas] == [("actualizacion", "ok", fila(db, numero).cliente_id)] * 3
-    assert ultimas[0].metadatos["cambios"] == {"estado": ["abierto", "resuelto"], "asignado_a": [None, "Carla"]}
+    cliente_id = fila(db, numero).cliente_id
+    assert [(r.tipo, r.resultado, r.cliente_id) for r in ultimas] == [("actualizacion", "ok", cliente_id)] * 3
+    assert ultimas[0].metadatos["cambios"] == {"estado": ["abierto", "resuelto"],
+                                                "asignado_a": [None, "Carla"]}
     assert ultimas[2].descripcion.endswith("estado cerrado -> en_proceso")
 
 
@@ -108,7 +113,7 @@ def test_a_caller_that_may_only_read_cannot_change_a_ticket(db: Database) -> Non
     antes = fila(db, numero)
 
     with pytest.raises(PermisoDenegado):
-        actualizar_ticket(db=db, llamada=Llamada(herramienta="prueba", puede_escribir=False), ticket_id=numero,
-                          estado="cerrado")
+        actualizar_ticket(db=db, llamada=Llamada(herramienta="prueba", puede_escribir=False),
+                          ticket_id=numero, estado="cerrado")
 
     assert fila(db, numero) == antes

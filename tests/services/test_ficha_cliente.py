@@ -48,7 +48,7 @@ def test_a_new_customer_starts_at_zero_and_the_search_finds_them(db: Database) -
     ("nombre", "email", "telefono"),
     [("", "a@b.ec", None), ("x" * 201, "a@b.ec", None), ("Ana", "sin-arroba", None), ("Ana", "a@b", None),
      ("Ana", "a@b.ec", "9" * 41), ("Ana", MARIA, None), ("Ana", MARIA.upper(), None)],
-    ids=["blank-name", "long-name", "no-at", "no-domain", "long-phone", "taken-email", "taken-email-other-case"],
+    ids=["blank-name", "long-name", "no-at", "no-domain", "long-phone", "taken-email", "taken-other-case"],
 )
 def test_an_unusable_record_is_refused_writes_nothing_and_is_audited(
     db: Database, nombre: str, email: str, telefono: str | None
@@ -61,7 +61,8 @@ def test_an_unusable_record_is_refused_writes_nothing_and_is_audited(
     assert error.value.codigo == "dato_invalido"
     assert business_state(db) == antes
     ultima = audit_rows(db)[-1]
-    assert (ultima.tipo, ultima.resultado, ultima.metadatos["codigo"]) == ("creacion", "rechazado", "dato_invalido")
+    assert (ultima.tipo, ultima.resultado) == ("creacion", "rechazado")
+    assert ultima.metadatos["codigo"] == "dato_invalido"
 
 
 def test_editing_changes_only_what_is_given_and_keeps_the_search_in_step(db: Database) -> None:

@@ -152,8 +152,8 @@ class ClientesAdmin(Vista, model=Cliente):
         return stmt
 
     async def insert_model(self, request: Request, data: dict) -> Cliente:
-        creado = await self.escribir(ficha_cliente.crear_cliente, llamada=llamada(request, "crearCliente", data),
-                                     **_ficha(data))
+        origen = llamada(request, "crearCliente", data)
+        creado = await self.escribir(ficha_cliente.crear_cliente, llamada=origen, **_ficha(data))
         return Cliente(id=creado.id)
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Cliente:
@@ -195,8 +195,9 @@ class TicketsAdmin(Vista, model=Ticket):
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Ticket:
         origen = llamada(request, "editarTicket", {"ticketId": int(pk), **data})
-        await self.escribir(tickets.actualizar_ticket, llamada=origen, ticket_id=int(pk), estado=data.get("estado"),
-                            prioridad=data.get("prioridad"), asignado_a=data.get("asignado_a") or "")
+        await self.escribir(tickets.actualizar_ticket, llamada=origen, ticket_id=int(pk),
+                            estado=data.get("estado"), prioridad=data.get("prioridad"),
+                            asignado_a=data.get("asignado_a") or "")
         return Ticket(id=int(pk))
 
 

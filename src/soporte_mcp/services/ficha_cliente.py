@@ -35,7 +35,8 @@ CAMPOS = ("nombre", "email", "telefono", "activo")
 
 
 def crear_cliente(
-    *, db: Database, llamada: Llamada, nombre: str, email: str, telefono: str | None = None, activo: bool = True
+    *, db: Database, llamada: Llamada, nombre: str, email: str, telefono: str | None = None,
+    activo: bool = True,
 ) -> ClienteResumen:
     """Add a customer with a balance (and opening balance) of 0.00.
 
@@ -116,7 +117,9 @@ def _telefono(valor: str | None) -> str | None:
 
 
 def _email_libre(conn: Connection, email: str, cliente_id: int | None) -> None:
-    otro = conn.execute(select(clientes.c.id).where(clientes.c.email == email, clientes.c.id != cliente_id)).scalar()
+    otro = conn.execute(
+        select(clientes.c.id).where(clientes.c.email == email, clientes.c.id != cliente_id)
+    ).scalar()
     if otro is not None:
         raise DatoInvalido(f"El email {email} ya es del cliente {otro}: cada cliente necesita uno distinto.")
 
@@ -130,4 +133,5 @@ def _email_unico(email: str) -> Iterator[None]:
     except IntegrityError as exc:
         if "email" not in str(exc.orig):  # SQLite and PostgreSQL both name the column or its index
             raise
-        raise DatoInvalido(f"El email {email} ya es de otro cliente: cada cliente necesita uno distinto.") from exc
+        mensaje = f"El email {email} ya es de otro cliente: cada cliente necesita uno distinto."
+        raise DatoInvalido(mensaje) from exc

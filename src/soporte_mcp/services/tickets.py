@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES, Ticket, ahora
 from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES, Ticket, ahora
 from soporte_mcp.errors import ClienteInactivo, DatoInvalido, PrioridadInvalida, TicketNoEncontrado
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, operacion
@@ -81,8 +81,8 @@ LARGO_ASIGNADO = 100
 
 
 def actualizar_ticket(
-    *, db: Database, llamada: Llamada, ticket_id: int, estado: str | None = None, prioridad: str | None = None,
-    asignado_a: str | None = None,
+    *, db: Database, llamada: Llamada, ticket_id: int, estado: str | None = None,
+    prioridad: str | None = None, asignado_a: str | None = None,
 ) -> TicketDetalle:
     """Change a ticket's state, priority or assignee (``None`` keeps each; ``asignado_a=""`` unassigns).
 
@@ -95,7 +95,9 @@ def actualizar_ticket(
         PrioridadInvalida: a priority outside the list.
     """
     with operacion(db, llamada, "actualizacion") as op:
-        antes = op.conn.execute(select(tickets).where(tickets.c.id == ticket_id).with_for_update()).mappings().first()
+        antes = op.conn.execute(
+            select(tickets).where(tickets.c.id == ticket_id).with_for_update()
+        ).mappings().first()
         if antes is None:
             raise TicketNoEncontrado(ticket_id)
         op.cliente_id = antes["cliente_id"]
@@ -108,7 +110,8 @@ def actualizar_ticket(
         }
         cambios = {c: [antes[c], v] for c, v in nuevos.items() if antes[c] != v}
         if cambios:
-            nuevos["fecha_resolucion"] = fecha_resolucion(antes["estado"], antes["fecha_resolucion"], nuevos["estado"])
+            nuevos["fecha_resolucion"] = fecha_resolucion(antes["estado"], antes["fecha_resolucion"],
+                                                          nuevos["estado"])
             op.conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**nuevos))
         op.descripcion = f"Ticket {numero_ticket(ticket_id)} actualizado: " + (
             ", ".join(f"{c} {a} -> {d}" for c, (a, d) in cambios.items()) or "sin cambios"
@@ -128,5 +131,6 @@ def fecha_resolucion(estado_antes: str, fecha_antes: datetime | None, estado: st
 def _asignado(valor: str) -> str | None:
     asignado = valor.strip()
     if len(asignado) > LARGO_ASIGNADO:
-        raise DatoInvalido(f"El nombre de la persona asignada admite como máximo {LARGO_ASIGNADO} caracteres.")
+        raise DatoInvalido(f"El nombre de la persona asignada admite como máximo {LARGO_ASIGNADO} "
+                           "caracteres.")
     return asignado or None
