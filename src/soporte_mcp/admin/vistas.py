@@ -17,13 +17,12 @@ from sqladmin import ModelView
 from sqladmin.filters import BooleanFilter, StaticValuesFilter
 from sqladmin.formatters import BASE_FORMATTERS
 from sqlalchemy import Select, select
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from wtforms import SelectField
 
 from soporte_mcp.admin.acceso import llamada
-from soporte_mcp.db.engine import Database, describe_db_error
+from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import (
     ESTADOS_TICKET,
     PRIORIDADES,
@@ -33,7 +32,6 @@ from soporte_mcp.db.models import (
     HistorialAccion,
     Ticket,
 )
-from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.services import ficha_cliente, tickets
 from soporte_mcp.services.texto import normalizar
 
@@ -111,11 +109,12 @@ class Vista(ModelView):
     column_default_sort = ("id", True)
 
     async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:  # noqa: ANN401
-        """Run a write service; a driver error becomes BaseDeDatosNoDisponible (its message, not its SQL)."""
-        try:
-            return await self.db.run(fn, db=self.db, **kwargs)
-        except DBAPIError as exc:
-            raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
+        """Run a write service on this panel's database.
+
+        Raises whatever the service raises: a ``SoporteError`` (the database's own failures
+        included, translated where the transaction opens), which the page shows as its message.
+        """
+        return await self.db.run(fn, db=self.db, **kwargs)
 
 
 ETIQUETAS = {

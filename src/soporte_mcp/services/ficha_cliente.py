@@ -21,7 +21,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, ahora
 from soporte_mcp.errors import ClienteNoEncontrado, DatoInvalido
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
 from soporte_mcp.services.schemas import ClienteResumen
 from soporte_mcp.services.texto import texto_busqueda
@@ -43,7 +43,7 @@ def crear_cliente(
     Raises:
         DatoInvalido: blank or over-long name, malformed email or phone, or an email another customer has.
     """
-    with operacion(db, llamada, "creacion") as op:
+    with operacion(db, llamada, Tipo.CREACION) as op:
         valores = {"nombre": _nombre(nombre), "email": _email(email), "telefono": _telefono(telefono),
                    "activo": bool(activo)}
         _email_libre(op.conn, valores["email"], None)
@@ -71,7 +71,7 @@ def editar_cliente(
         ClienteNoEncontrado: no customer has that id.
         DatoInvalido: as for ``crear_cliente``.
     """
-    with operacion(db, llamada, "actualizacion") as op:
+    with operacion(db, llamada, Tipo.ACTUALIZACION) as op:
         antes = op.conn.execute(
             select(*(clientes.c[c] for c in CAMPOS)).where(clientes.c.id == cliente_id).with_for_update()
         ).mappings().first()

@@ -10,7 +10,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES, Ticket, ahora
 from soporte_mcp.errors import ClienteInactivo, DatoInvalido, PrioridadInvalida, TicketNoEncontrado
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
 from soporte_mcp.services.schemas import TicketCreado, TicketDetalle, numero_ticket
 
@@ -28,7 +28,7 @@ def crear_ticket(
         PrioridadInvalida: the priority is not baja, media, alta or critica.
         DatoInvalido: blank or over-long title or description.
     """
-    with operacion(db, llamada, "creacion") as op:
+    with operacion(db, llamada, Tipo.CREACION) as op:
         prioridad_ok = validacion.prioridad(prioridad)
         titulo_ok = validacion.texto_requerido(titulo, "el título", 200)
         descripcion_ok = validacion.texto_requerido(descripcion, "la descripción", 5000)
@@ -64,6 +64,19 @@ def crear_ticket(
         )
 
 
+def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle:
+    """The ticket record (the ``ticket://`` resource), audited as a query.
+
+    Raises:
+        TicketNoEncontrado: no ticket has that id.
+    """
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
+        ticket = obtener_ticket(op.conn, ident)
+        op.cliente_id = ticket.cliente_id
+        op.descripcion = f"Lectura del ticket {ticket.numero}"
+        return ticket
+
+
 def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:
     """The ticket with that id.
 
@@ -94,7 +107,7 @@ def actualizar_ticket(
         DatoInvalido: a state outside the list, or an assignee over 100 characters.
         PrioridadInvalida: a priority outside the list.
     """
-    with operacion(db, llamada, "actualizacion") as op:
+    with operacion(db, llamada, Tipo.ACTUALIZACION) as op:
         antes = op.conn.execute(
             select(tickets).where(tickets.c.id == ticket_id).with_for_update()
         ).mappings().first()
