@@ -147,7 +147,9 @@ class Caja:
                              es_error=True)
         texto = "\n".join(c.text if isinstance(c, TextContent) else f"[{c.type}]" for c in r.content)
         if r.is_error:
-            return Resultado(_PREFIJO_SDK.sub("", texto) or "la herramienta falló sin dar detalles", es_error=True)
+            # soporte-mcp's refusals carry {"codigo", "mensaje", ...} as structured content: kept for --json.
+            texto = _PREFIJO_SDK.sub("", texto) or "la herramienta falló sin dar detalles"
+            return Resultado(texto, r.structured_content, es_error=True)
         if not texto and r.structured_content is not None:
             texto = json.dumps(r.structured_content, ensure_ascii=False)
         return Resultado(texto, r.structured_content)
