@@ -166,8 +166,10 @@ def _servidores(urls: tuple[str, ...], cabeceras: tuple[str, ...], config: Path 
 
 
 async def _chatear(a: Ajustes, en_curso: Turno | None) -> None:
-    """Open the model client and the MCP sessions for the whole chat, then answer (one-shot: into
-    ``en_curso``)."""
+    """Open the model client and the MCP sessions for the whole chat, then answer.
+
+    One-shot, the turn is filled into ``en_curso``, which the caller keeps if the run fails.
+    """
     async with AsyncExitStack() as pila:
         try:
             await _sesion(a, pila, en_curso)
