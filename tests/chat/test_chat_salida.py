@@ -46,7 +46,8 @@ def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, m
     assert (bien["herramienta"], bien["argumentos"], bien["es_error"], bien["aprobada"]) == (
         "consultarSaldo", {"clienteId": 1}, False, True)
     assert bien["resultado"]["saldo"] == "1250.00"
-    assert mal["es_error"] is True and mal["resultado"]["codigo"] == "cliente_no_encontrado"
+    assert (mal["es_error"], mal["codigo"]) == (True, "cliente_no_encontrado") and bien["codigo"] is None
+    assert mal["resultado"].startswith("Error: No existe un cliente con id 99")
 
 
 def test_json_needs_a_one_shot_request(chat_http) -> None:  # noqa: ANN001

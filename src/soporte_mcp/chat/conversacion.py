@@ -69,7 +69,7 @@ class LlamadaHecha:
     def como_dict(self) -> dict[str, Any]:
         r = self.resultado
         return {"herramienta": self.herramienta, "servidor": self.servidor, "argumentos": self.argumentos,
-                "aprobada": self.aprobada, "es_error": r.es_error,
+                "aprobada": self.aprobada, "es_error": r.es_error, "codigo": r.codigo,
                 "resultado": r.estructurado if r.estructurado is not None else r.para_modelo}
 
 
