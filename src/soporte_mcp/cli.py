@@ -379,7 +379,7 @@ def admin() -> None:
 @admin.command("hash-clave")
 def admin_hash_clave() -> None:
     """Pide la contraseña del panel (dos veces) y muestra su hash, para SOPORTE_ADMIN_PASSWORD_HASH."""
-    from soporte_mcp.admin.claves import hash_clave
+    from soporte_mcp.claves import hash_clave
 
     clave = click.prompt("Contraseña del panel", hide_input=True, confirmation_prompt=True, err=True)
     with errores_claros():

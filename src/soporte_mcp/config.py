@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from soporte_mcp.claves import comprobar_secreto, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
@@ -62,8 +63,6 @@ class Settings(BaseSettings):
         Raises:
             ConfiguracionInvalida: only some of the SOPORTE_ADMIN_* variables are set, or they are unusable.
         """
-        from soporte_mcp.admin.claves import comprobar_secreto, partes_del_hash
-
         valores = (self.admin_user, self.admin_password_hash, self.admin_secret)
         if not any(valores):
             return None
