@@ -110,6 +110,17 @@ TOKENS_FILE = click.option(
               help="Public URL of the MCP endpoint, e.g. https://soporte.example/mcp: the tokens' audience, "
               "and where the protected-resource metadata points (env SOPORTE_PUBLIC_URL).")
 @click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without authentication.")
+@click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
+              help="Redis shared by every worker and machine, e.g. redis://10.0.0.5:6379/0: one rate limit per "
+              "token across all of them (env SOPORTE_REDIS_URL). Without it each process counts on its own.")
+@click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
+              envvar="SOPORTE_REDIS_FAILURE_MODE",
+              help="While Redis does not answer: open serves with per-process limits, closed answers 503 "
+              "(env SOPORTE_REDIS_FAILURE_MODE). Either way a warning is logged and counted in /metrics.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="SOPORTE_LOG_FORMAT",
+              help="json: one JSON object per line on stderr, with one line per tool call (request id, tool, "
+              "caller, outcome, duration) (env SOPORTE_LOG_FORMAT).")
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -122,6 +133,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     """
     from soporte_mcp.auth import autenticacion
     from soporte_mcp.http import es_loopback
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
     from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
@@ -138,6 +150,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
         if transport == "http":
             settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
         db = abrir(settings)
+        observacion = preparar_observabilidad(settings, http=transport == "http")
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
@@ -146,6 +159,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             _serve_http(settings, db, auth, Red(host, port, workers, allowed_hosts))
     finally:
         db.dispose()
+        observacion.terminar()
 
 
 @dataclass(frozen=True)
@@ -172,8 +186,10 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     )
     from soporte_mcp.server import build_server
 
+    from soporte_mcp.observabilidad.arranque import opciones_uvicorn
+
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
-                "timeout_graceful_shutdown": 10}
+                "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
     click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from soporte_mcp.db.engine import describe_db_error
 from soporte_mcp.errors import SoporteError
+from soporte_mcp.observabilidad import medir_llamada
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.state import AppState
 
@@ -83,14 +84,17 @@ async def ejecutar(
     """
     app = estado(ctx)
     origen = llamada(ctx, herramienta, argumentos)
-    try:
-        correr = app.db.run_en_hilo if en_hilo else app.db.run
-        return await correr(servicio, db=app.db, llamada=origen, **kwargs)
-    except SoporteError as exc:
-        raise ToolError(exc.mensaje) from exc
-    except DBAPIError as exc:
-        # Locked or unreachable database: say so, so that the model can retry or tell the user.
-        log.warning("%s: %s", herramienta, describe_db_error(exc))
-        raise ToolError(
-            "La base de datos no respondió a tiempo; no se hizo ningún cambio. Reintente en unos segundos."
-        ) from exc
+    # Metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
+    with medir_llamada(herramienta, llamante=origen.usuario, peticion=ctx.request_context.request,
+                       jsonrpc_id=ctx.request_id):
+        try:
+            correr = app.db.run_en_hilo if en_hilo else app.db.run
+            return await correr(servicio, db=app.db, llamada=origen, **kwargs)
+        except SoporteError as exc:
+            raise ToolError(exc.mensaje) from exc
+        except DBAPIError as exc:
+            # Locked or unreachable database: say so, so that the model can retry or tell the user.
+            log.warning("%s: %s", herramienta, describe_db_error(exc))
+            raise ToolError(
+                "La base de datos no respondió a tiempo; no se hizo ningún cambio. Reintente en unos segundos."
+            ) from exc
