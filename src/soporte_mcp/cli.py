@@ -187,13 +187,14 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     from soporte_mcp.server import build_server
 
     from soporte_mcp.observabilidad.arranque import opciones_uvicorn
+    from soporte_mcp.observabilidad.registro import anunciar
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
-               f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
+    anunciar(settings.log_format, f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · "
+             f"salud en /health{panel} · {red.workers} proceso(s) · {seguridad}")
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
                              allowed_hosts=red.allowed_hosts, settings=settings)

@@ -2,8 +2,9 @@
 
 Each tool call writes one line on the ``soporte_mcp.llamadas`` logger with the
 fields a collector indexes (request id, tool, caller, outcome, duration); in
-JSON mode that logger is at INFO whatever ``-v`` says, since those lines are
-why one asks for JSON logs.  In text mode they appear with ``-v``.
+JSON mode that logger (and the start-up line's) is at INFO whatever ``-v``
+says, since those lines are why one asks for JSON logs.  In text mode they
+appear with ``-v``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 
 FORMATOS = ("text", "json")
 LLAMADAS = "soporte_mcp.llamadas"
+# The line `serve` writes when it starts (a plain line on stderr in text mode).
+INICIO = "soporte_mcp.inicio"
 # The fields a tool call's line carries (passed as ``extra=``), in the order they are written.
 CAMPOS = ("solicitud", "jsonrpc_id", "herramienta", "llamante", "resultado", "duracion_ms", "traza")
 FORMATO_TEXTO = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -54,4 +57,13 @@ def configurar(formato: str, nivel: int | str | None = None) -> None:
     if nivel is not None:
         raiz.setLevel(nivel)
     if formato == "json":
-        logging.getLogger(LLAMADAS).setLevel(logging.INFO)
+        for nombre in (LLAMADAS, INICIO):
+            logging.getLogger(nombre).setLevel(logging.INFO)
+
+
+def anunciar(formato: str, texto: str) -> None:
+    """``serve``'s start-up line: plain on stderr, or one more JSON object in JSON mode."""
+    if formato == "json":
+        logging.getLogger(INICIO).info(texto)
+    else:
+        print(texto, file=sys.stderr, flush=True)
