@@ -19,7 +19,7 @@ from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.http import build_http_app
 from soporte_mcp.observabilidad import contar_anulacion, contar_pago, medir_llamada, metricas
-from soporte_mcp.errors import ClienteNoEncontrado
+from soporte_mcp.errors import BaseDeDatosNoDisponible, ClienteNoEncontrado
 from soporte_mcp.server import build_server
 from tests._observabilidad import archivo_de_tokens, cabeceras_llamada, cuerpo_llamada, muestras, valor
 from tests._procesos import sembrar, servidor_http
@@ -182,12 +182,11 @@ def test_a_refusal_translated_into_a_tool_error_is_counted_as_rechazado_and_anyt
 
 def test_a_database_error_is_counted(db: Database) -> None:
     from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
 
     metricas.activar()
     metricas.contar_errores_de(db.engine)
     antes = _muestra("soporte_bd_errores_total")
-    with pytest.raises(DBAPIError), db.lectura() as conn:
+    with pytest.raises(BaseDeDatosNoDisponible), db.lectura() as conn:
         conn.execute(text("SELECT * FROM tabla_que_no_existe"))
     assert _muestra("soporte_bd_errores_total") - antes == 1
 
@@ -204,3 +203,18 @@ async def test_without_authentication_metrics_answer_only_on_loopback(
     if estado == 200:
         assert "soporte_llamadas_total" in respuesta.text
         assert respuesta.headers["content-type"].startswith("text/plain")
+
+
+async def test_wrong_arguments_and_unknown_tools_count_as_rechazado_and_a_made_up_name_gets_no_label(client) -> None:  # noqa: ANN001
+    metricas.activar()
+
+    def contadas() -> tuple[float, float]:
+        return (_muestra("soporte_llamadas_total", herramienta="consultarSaldo", resultado="rechazado"),
+                _muestra("soporte_llamadas_total", herramienta="desconocida", resultado="rechazado"))
+
+    antes = contadas()
+    assert (await client.call_tool("consultarSaldo", {"clienteId": "dos"})).is_error
+    assert (await client.call_tool("herramientaInventada", {})).is_error
+    assert [d - a for a, d in zip(antes, contadas(), strict=True)] == [1, 1]
+    assert REGISTRY.get_sample_value("soporte_llamadas_total",
+                                     {"herramienta": "herramientaInventada", "resultado": "rechazado"}) is None

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from soporte_mcp.errors import Rechazo
 from soporte_mcp.observabilidad import metricas, trazas
 from soporte_mcp.observabilidad.registro import LLAMADAS
@@ -60,10 +62,11 @@ def medir_llamada(
 
 
 def clasificar(exc: BaseException) -> str:
-    """rechazado for a domain refusal (also when translated, e.g. into a ToolError), else error."""
+    """rechazado for a domain refusal or arguments that do not fit the tool's schema (also when
+    wrapped, as in the SDK's ToolError), error for anything else (a database outage, a bug)."""
     visto: BaseException | None = exc
     while visto is not None:
-        if isinstance(visto, Rechazo):
+        if isinstance(visto, Rechazo | ValidationError):
             return "rechazado"
         visto = visto.__cause__
     return "error"
