@@ -169,3 +169,31 @@ def _esperar_que_vuelva(a, b, token: str) -> None:  # noqa: ANN001
             for servidor in (a, b):
                 llamar(http, servidor.mcp_url, *SALDO, token=token)
             time.sleep(0.2)  # the retry window is a second; poll well inside it, bounded above
+
+
+@pytest.mark.parametrize(("modo", "estado"), [("open", 200), ("closed", 503)])
+async def test_health_names_an_unreachable_redis_and_is_unready_only_in_closed_mode(
+    settings, db, modo: str, estado: int  # noqa: ANN001
+) -> None:
+    from soporte_mcp.http import build_http_app
+    from soporte_mcp.server import build_server
+
+    con_redis = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{puerto_libre()}/0", "rate_limit": 60,
+                                            "redis_failure_mode": modo})
+    app = build_http_app(build_server(con_redis, db), db, settings=con_redis)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
+        respuesta = await http.get("/health")
+    assert (respuesta.status_code, respuesta.json()["redis"]) == (estado, "no responde")
+    await app.cerrar()
+
+
+async def test_health_says_redis_ok_when_it_answers(settings, db) -> None:  # noqa: ANN001
+    from soporte_mcp.http import build_http_app
+    from soporte_mcp.server import build_server
+
+    con_redis = settings.model_copy(update={"redis_url": redis_compartido(), "rate_limit": 60})
+    app = build_http_app(build_server(con_redis, db), db, settings=con_redis)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
+        respuesta = await http.get("/health")
+    assert (respuesta.status_code, respuesta.json()["redis"]) == (200, "ok")
+    await app.cerrar()

@@ -4,6 +4,7 @@ who may read /metrics, and log lines a collector can parse; plus the counters' o
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -128,6 +129,7 @@ def test_payments_are_counted_with_their_amount_in_cents_and_a_repeated_one_only
         assert valor(lectura, "soporte_pagos_total") == observado.pagos
         assert valor(lectura, "soporte_pagos_centavos_total") == observado.centavos
         assert valor(lectura, "soporte_anulaciones_total") == 0
+        assert valor(lectura, "soporte_solicitudes_en_curso") == 0  # all answered; a scrape does not count itself
 
 
 def test_metrics_need_a_token_with_the_metrics_scope_and_that_token_alone_cannot_call_tools(
@@ -218,3 +220,22 @@ async def test_wrong_arguments_and_unknown_tools_count_as_rechazado_and_a_made_u
     assert [d - a for a, d in zip(antes, contadas(), strict=True)] == [1, 1]
     assert REGISTRY.get_sample_value("soporte_llamadas_total",
                                      {"herramienta": "herramientaInventada", "resultado": "rechazado"}) is None
+
+
+def test_serve_removes_the_metrics_directory_a_killed_server_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    muerto = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                            check=True)
+    huerfana = Path(tempfile.gettempdir()) / f"{metricas.PREFIJO_TEMPORAL}{muerto.stdout.strip()}-prueba"
+    huerfana.mkdir()
+    monkeypatch.setenv(metricas.ENV_DIRECTORIO, "")  # so that monkeypatch puts back what was there, or nothing
+    monkeypatch.delenv(metricas.ENV_DIRECTORIO)
+    nueva = metricas.preparar_directorio()
+    try:
+        assert not huerfana.exists()
+        assert nueva is not None and nueva.is_dir() and str(os.getpid()) in nueva.name
+    finally:
+        metricas.borrar_directorio(nueva)

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 ENV_DIRECTORIO = "PROMETHEUS_MULTIPROC_DIR"
+PREFIJO_TEMPORAL = "soporte-mcp-metricas-"
 RESULTADOS = ("ok", "rechazado", "error")
 # Tool calls take from a fraction of a millisecond (an indexed read on SQLite) to seconds (a full scan).
 CUBOS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -170,9 +171,29 @@ def preparar_directorio() -> Path | None:
         for viejo in carpeta.glob("*.db"):
             viejo.unlink(missing_ok=True)
         return None
-    carpeta = Path(tempfile.mkdtemp(prefix="soporte-mcp-metricas-"))
+    _borrar_huerfanos()
+    carpeta = Path(tempfile.mkdtemp(prefix=f"{PREFIJO_TEMPORAL}{os.getpid()}-"))
     os.environ[ENV_DIRECTORIO] = str(carpeta)
     return carpeta
+
+
+def _borrar_huerfanos() -> None:
+    """Remove the directories of servers that are gone: a signal ends ``serve`` before its cleanup
+    runs (uvicorn re-raises SIGTERM once it has shut down), and SIGKILL always does."""
+    for carpeta in Path(tempfile.gettempdir()).glob(f"{PREFIJO_TEMPORAL}*-*"):
+        pid = carpeta.name.removeprefix(PREFIJO_TEMPORAL).split("-", 1)[0]
+        if pid.isdigit() and not _vive(int(pid)):
+            shutil.rmtree(carpeta, ignore_errors=True)
+
+
+def _vive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def borrar_directorio(carpeta: Path | None) -> None:
