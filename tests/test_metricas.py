@@ -184,11 +184,13 @@ def test_a_refusal_translated_into_a_tool_error_is_counted_as_rechazado_and_anyt
 
 def test_a_database_error_is_counted(db: Database) -> None:
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     metricas.activar()
     metricas.contar_errores_de(db.engine)
     antes = _muestra("soporte_bd_errores_total")
-    with pytest.raises(BaseDeDatosNoDisponible), db.lectura() as conn:
+    # SQLite's "no such table" is an OperationalError (translated by Database), PostgreSQL's a ProgrammingError.
+    with pytest.raises((BaseDeDatosNoDisponible, DBAPIError)), db.lectura() as conn:
         conn.execute(text("SELECT * FROM tabla_que_no_existe"))
     assert _muestra("soporte_bd_errores_total") - antes == 1
 
