@@ -111,16 +111,16 @@ TOKENS_FILE = click.option(
               "and where the protected-resource metadata points (env SOPORTE_PUBLIC_URL).")
 @click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without authentication.")
 @click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
-              help="Redis shared by every worker and machine, e.g. redis://10.0.0.5:6379/0: one rate limit per "
-              "token across all of them (env SOPORTE_REDIS_URL). Without it each process counts on its own.")
+              help="Redis que comparten todos los procesos y máquinas, p. ej. redis://10.0.0.5:6379/0: un solo "
+              "límite por token entre todos (env SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
 @click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
               envvar="SOPORTE_REDIS_FAILURE_MODE",
-              help="While Redis does not answer: open serves with per-process limits, closed answers 503 "
-              "(env SOPORTE_REDIS_FAILURE_MODE). Either way a warning is logged and counted in /metrics.")
+              help="Mientras Redis no responde: open atiende con límites por proceso, closed responde 503 "
+              "(env SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               envvar="SOPORTE_LOG_FORMAT",
-              help="json: one JSON object per line on stderr, with one line per tool call (request id, tool, "
-              "caller, outcome, duration) (env SOPORTE_LOG_FORMAT).")
+              help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
+              "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -150,7 +150,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
         if transport == "http":
             settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
         db = abrir(settings)
-        observacion = preparar_observabilidad(settings, http=transport == "http")
+        observacion = preparar_observabilidad(settings, db, http=transport == "http")
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
@@ -287,13 +287,14 @@ def check(settings: Settings) -> None:
 
 @main.group()
 def token() -> None:
-    """Bearer tokens for the HTTP server (scopes: read, write)."""
+    """Bearer tokens for the HTTP server (scopes: read, write, metrics)."""
 
 
 @token.command("crear")
 @click.argument("nombre")
 @click.option("--scope", "scopes", type=click.Choice(SCOPES), multiple=True, default=("read",), show_default=True,
-              help="Scope of the token (repeatable): read for the queries, write for tickets and payments.")
+              help="Scope of the token (repeatable): read for the queries, write for tickets and payments, "
+              "metrics for /metrics (a Prometheus scraper needs only that one).")
 @TOKENS_FILE
 def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
     """Create a token named NOMBRE, store its hash in the tokens file and print it (only this once)."""

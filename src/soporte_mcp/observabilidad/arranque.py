@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from soporte_mcp.config import Settings
+from soporte_mcp.db.engine import Database
 from soporte_mcp.observabilidad import metricas, registro, trazas
 
 # What a worker of `serve --workers N` reads from its environment to observe as the main process does.
@@ -23,17 +24,18 @@ class Observacion:
         metricas.borrar_directorio(self.carpeta_metricas)
 
 
-def preparar(settings: Settings, *, http: bool) -> Observacion:
-    """Logs in the configured format, traces if OTEL_* asks, and (over HTTP) the metrics directory
-    that every worker shares (``terminar()`` removes it when it was ours) and the environment
-    the workers read.
+def preparar(settings: Settings, db: Database, *, http: bool) -> Observacion:
+    """Logs in the configured format, traces if OTEL_* asks (with a span per statement on ``db``),
+    and (over HTTP) the metrics directory that every worker shares (``terminar()`` removes it when
+    it was ours) and the environment the workers read.
 
     Raises:
         ConfiguracionInvalida: traces are asked for and cannot be sent (see ``trazas.configurar``).
     """
     if settings.log_format != "text":
         registro.configurar(settings.log_format)
-    trazas.configurar()
+    if trazas.configurar():
+        trazas.instrumentar_motor(db.engine)
     if not http:
         return Observacion(None)
     for variable, campo in ENTORNO.items():

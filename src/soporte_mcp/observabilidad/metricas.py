@@ -85,10 +85,19 @@ def activas() -> bool:
     return _m is not None
 
 
+# The labelled children, looked up once: ``labels()`` takes a lock and builds a key on every call.
+_hijos: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def contar_llamada(herramienta: str, resultado: str, segundos: float) -> None:
-    if _m is not None:
-        _m.llamadas.labels(herramienta, resultado).inc()
-        _m.duracion.labels(herramienta).observe(segundos)
+    if _m is None:
+        return
+    hijos = _hijos.get((herramienta, resultado))
+    if hijos is None:
+        hijos = _hijos[(herramienta, resultado)] = (_m.llamadas.labels(herramienta, resultado),
+                                                    _m.duracion.labels(herramienta))
+    hijos[0].inc()
+    hijos[1].observe(segundos)
 
 
 def contar_pago(monto: Decimal) -> None:
