@@ -198,7 +198,7 @@ async def test_configuring_a_new_password_ends_the_sessions_of_the_old_one(setti
 async def test_mounting_the_panel_leaves_mcp_and_the_health_check_in_place(settings: Settings,
                                                                            db: Database) -> None:
     app = app_con_panel(settings, db)
-    assert [r.path for r in app.routes] == ["/mcp", "/health", "/health/live", "/admin"]
+    assert [r.path for r in app.routes] == ["/mcp", "/health", "/health/live", "/metrics", "/admin"]
     async with navegador(app) as anonimo:
         assert (await anonimo.get("/health")).json()["status"] == "ok"
 

@@ -136,6 +136,17 @@ TOKENS_FILE = click.option(
               "adonde apuntan los metadatos del recurso protegido (variable SOPORTE_PUBLIC_URL).")
 @click.option("--insecure", is_flag=True,
               help="Permite escuchar en una dirección que no es de bucle local sin autenticación.")
+@click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
+              help="Redis que comparten todos los procesos y máquinas, p. ej. redis://10.0.0.5:6379/0: un solo "
+              "límite por token entre todos (env SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
+@click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
+              envvar="SOPORTE_REDIS_FAILURE_MODE",
+              help="Mientras Redis no responde: open atiende con límites por proceso, closed responde 503 "
+              "(env SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="SOPORTE_LOG_FORMAT",
+              help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
+              "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -148,6 +159,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     """
     from soporte_mcp.auth import autenticacion
     from soporte_mcp.http import es_loopback
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
     from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
@@ -166,6 +178,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
             comprobar_puerto(red)
         db = abrir(settings)
+        observacion = preparar_observabilidad(settings, db, http=transport == "http")
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
@@ -174,6 +187,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             _serve_http(settings, db, auth, red)
     finally:
         db.dispose()
+        observacion.terminar()
 
 
 @dataclass(frozen=True)
@@ -251,14 +265,17 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     )
     from soporte_mcp.server import build_server
 
+    from soporte_mcp.observabilidad.arranque import opciones_uvicorn
+    from soporte_mcp.observabilidad.registro import anunciar
+
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
-                "timeout_graceful_shutdown": 10}
+                "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
     if aviso := aviso_de_host(red):
         click.echo(aviso, err=True)
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
-               f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
+    anunciar(settings.log_format, f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · "
+             f"salud en /health{panel} · {red.workers} proceso(s) · {seguridad}")
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
                              allowed_hosts=red.allowed_hosts, settings=settings)
@@ -349,13 +366,14 @@ def check(settings: Settings) -> None:
 
 @main.group()
 def token() -> None:
-    """Tokens de portador para el servidor HTTP (permisos: read, write)."""
+    """Tokens de portador para el servidor HTTP (permisos: read, write, metrics)."""
 
 
 @token.command("crear")
 @click.argument("nombre")
 @click.option("--scope", "scopes", type=click.Choice(SCOPES), multiple=True, default=("read",), show_default=True,
-              help="Permiso del token (repetible): read para las consultas, write para tickets y pagos.")
+              help="Permiso del token (repetible): read para las consultas, write para tickets y pagos, "
+              "metrics para /metrics (un recolector de Prometheus solo necesita ese).")
 @TOKENS_FILE
 def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
     """Crea un token llamado NOMBRE, guarda su hash en el archivo de tokens y lo muestra (solo esta vez)."""
