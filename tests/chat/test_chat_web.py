@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import httpx2
 import pytest
 from click.testing import CliRunner
@@ -196,13 +195,3 @@ def test_the_throttle_forgets_failures_older_than_its_window() -> None:
 
     assert bloqueado == 60 and libre == 0 and limitador.espera("beto", "5.6.7.8") == 0
 
-
-def test_every_web_command_and_option_has_help_text() -> None:
-    from tests.test_cli import walk
-
-    for ruta, comando in walk(main.commands["web"], ("web",)):
-        assert (comando.help or "").strip(), ruta
-        sin_ayuda = [p.name for p in comando.params if isinstance(p, click.Option) and not (p.help or "").strip()]
-        assert sin_ayuda == [], ruta
-        r = CliRunner().invoke(main, [*ruta, "--help"])
-        assert r.exit_code == 0 and "Usage:" in r.output, ruta

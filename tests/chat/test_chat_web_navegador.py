@@ -18,9 +18,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from soporte_mcp.admin.cambios import crear_cliente
 from soporte_mcp.db.engine import Database
 from soporte_mcp.services.auditoria import Llamada
+from soporte_mcp.services.ficha_cliente import crear_cliente
 from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
 from tests.chat.servidor_con_vista import servidor_con_vista
@@ -200,8 +200,7 @@ def test_without_accounts_on_loopback_each_browser_has_its_own_private_conversat
 def test_a_hostile_customer_name_and_a_script_in_the_answer_render_as_text(
     web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
 ) -> None:
-    crear_cliente(db=db, llamada=Llamada(herramienta="test"),
-                  datos={"nombre": HOSTIL, "email": "hostil@example.com", "activo": True})
+    crear_cliente(db=db, llamada=Llamada(herramienta="test"), nombre=HOSTIL, email="hostil@example.com")
     modelo.guionar(
         Llamadas([("buscarCliente", {"query": "onerror"})]),
         Texto(lambda p: f"Encontré a {p.resultado()['clientes'][0]['nombre']} <script>alert(2)</script> "

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from soporte_mcp.clic import AJUSTES, Grupo  # before any decorator: click's own texts in Spanish
 from soporte_mcp.errors import SoporteError
 
 COMPARTIDAS = ("model", "base_url", "urls", "cabeceras", "config", "database_url", "solo_lectura", "max_tool_rounds",
@@ -23,16 +24,18 @@ NOMBRE_VALIDO = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 CARPETA = click.option("--data-dir", "carpeta", type=click.Path(file_okay=False, path_type=Path),
                        envvar="SOPORTE_CHAT_DATA_DIR",
                        help="Carpeta de los datos propios del chat web: cuentas, sesiones y conversaciones "
-                       "(env SOPORTE_CHAT_DATA_DIR; por omisión, la carpeta de datos de usuario de soporte-chat).")
+                       "(variable SOPORTE_CHAT_DATA_DIR; por defecto, la carpeta de datos de usuario de soporte-chat).")
 
 
 def comando_web(principal: click.Command) -> click.Group:
     """The ``web`` group, with ``principal``'s model and server options."""
 
-    @click.group("web", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-    @click.option("--host", default="127.0.0.1", show_default=True,
+    @click.group("web", cls=Grupo, invoke_without_command=True, context_settings=AJUSTES,
+                 subcommand_metavar="[COMANDO [ARGS]...]")
+    @click.option("--host", default="127.0.0.1", show_default=True, metavar="DIRECCIÓN",
                   help="Dirección en la que escuchar. Fuera de loopback se exige iniciar sesión y deben existir cuentas.")
-    @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Puerto en el que escuchar.")
+    @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, metavar="PUERTO",
+                  help="Puerto en el que escuchar.")
     @CARPETA
     @click.option("--secure-cookie", "cookie_segura", is_flag=True,
                   help="Marcar la cookie de sesión como Secure (detrás de un proxy TLS); ya lo es al servir por https.")
@@ -77,7 +80,7 @@ def _servir(**o: Any) -> None:  # noqa: ANN401
         raise click.ClickException(exc.mensaje) from exc
 
 
-@click.group()
+@click.group(cls=Grupo, context_settings=AJUSTES)
 def cuenta() -> None:
     """Cuentas de operador del chat web (con la contraseña en hash PBKDF2-SHA256, en su carpeta de datos)."""
 
@@ -85,7 +88,7 @@ def cuenta() -> None:
 @cuenta.command("crear")
 @click.argument("nombre")
 @CARPETA
-@click.password_option("--clave", prompt="Contraseña", confirmation_prompt="Repita la contraseña",
+@click.password_option("--clave", prompt="Contraseña", metavar="CLAVE", confirmation_prompt="Repita la contraseña",
                        help="La contraseña (si no se da, se pide dos veces, oculta).")
 def crear(nombre: str, carpeta: Path | None, clave: str) -> None:
     """Crea la cuenta NOMBRE, o le da una contraseña nueva (lo que cierra sus sesiones abiertas)."""

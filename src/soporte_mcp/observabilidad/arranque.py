@@ -1,0 +1,56 @@
+"""Switching observability on when ``serve`` starts, in the main process and in each worker."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from soporte_mcp.config import Settings
+from soporte_mcp.db.engine import Database
+from soporte_mcp.observabilidad import metricas, registro, trazas
+
+# What a worker of `serve --workers N` reads from its environment to observe as the main process does.
+ENTORNO = {"SOPORTE_REDIS_URL": "redis_url", "SOPORTE_REDIS_FAILURE_MODE": "redis_failure_mode",
+           "SOPORTE_LOG_FORMAT": "log_format", "SOPORTE_LOG_LEVEL": "log_level"}
+
+
+@dataclass(frozen=True)
+class Observacion:
+    carpeta_metricas: Path | None
+
+    def terminar(self) -> None:
+        metricas.borrar_directorio(self.carpeta_metricas)
+
+
+def preparar(settings: Settings, db: Database, *, http: bool) -> Observacion:
+    """Logs in the configured format, traces if OTEL_* asks (with a span per statement on ``db``),
+    and (over HTTP) the metrics directory that every worker shares (``terminar()`` removes it when
+    it was ours) and the environment the workers read.
+
+    Raises:
+        ConfiguracionInvalida: traces are asked for and cannot be sent (see ``trazas.configurar``).
+    """
+    if settings.log_format != "text":
+        registro.configurar(settings.log_format)
+    if trazas.configurar():
+        trazas.instrumentar_motor(db.engine)
+    if not http:
+        return Observacion(None)
+    for variable, campo in ENTORNO.items():
+        valor = getattr(settings, campo)
+        if valor is not None:
+            os.environ[variable] = str(valor)
+    return Observacion(metricas.preparar_directorio())
+
+
+def en_trabajador(settings: Settings) -> None:
+    """The same in a worker process (spawned with logging unconfigured, from the main one's environment)."""
+    registro.configurar(settings.log_format, settings.log_level.upper())
+    trazas.configurar()
+
+
+def opciones_uvicorn(settings: Settings) -> dict[str, Any]:
+    """In JSON mode uvicorn's own loggers go through ours, or its lines would not be JSON."""
+    return {"log_config": None} if settings.log_format == "json" else {}
