@@ -266,7 +266,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     from soporte_mcp.server import build_server
 
     from soporte_mcp.observabilidad.arranque import opciones_uvicorn
-    from soporte_mcp.observabilidad.registro import anunciar
+    from soporte_mcp.registro import anunciar
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}

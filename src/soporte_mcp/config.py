@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # while it does not answer, "open" limits per process and "closed" answers 503.
     redis_url: str | None = None
     redis_failure_mode: Literal["open", "closed"] = "open"
-    # "json": one JSON object per log line on stderr (see soporte_mcp.observabilidad.registro).
+    # "json": one JSON object per log line on stderr (see soporte_mcp.registro).
     log_format: Literal["text", "json"] = "text"
     # The /admin web panel (HTTP only): on when these three are set, from the environment only
     # (never options: a secret on the command line shows in `ps`). See `soporte-mcp admin hash-clave`.

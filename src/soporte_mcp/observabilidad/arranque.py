@@ -9,7 +9,8 @@ from typing import Any
 
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
-from soporte_mcp.observabilidad import metricas, registro, trazas
+from soporte_mcp import registro
+from soporte_mcp.observabilidad import metricas, trazas
 
 # What a worker of `serve --workers N` reads from its environment to observe as the main process does.
 ENTORNO = {"SOPORTE_REDIS_URL": "redis_url", "SOPORTE_REDIS_FAILURE_MODE": "redis_failure_mode",
