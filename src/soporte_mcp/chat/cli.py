@@ -32,9 +32,9 @@ from soporte_mcp.errors import SoporteError
 EJEMPLOS = """\b
 Ejemplos:
   soporte-chat                                   conversar con el servidor incluido
-  soporte-chat -p "Busca a María García y dime su saldo"
+  soporte-chat -p "Busque a María García y dígame su saldo"
   echo "¿Cuántos tickets están abiertos?" | soporte-chat --json
-  soporte-chat -p "Registra un pago de $500 para el cliente 2" --yes
+  soporte-chat -p "Registre un pago de $500 para el cliente 2" --yes
   soporte-chat --base-url http://localhost:11434/v1 -m qwen2.5:7b     (Ollama)
   soporte-chat --server https://soporte.example.com/mcp -H "Authorization: Bearer $TOKEN"
   soporte-chat --config claude_desktop_config.json
