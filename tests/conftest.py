@@ -104,9 +104,14 @@ def ok(result: CallToolResult) -> dict[str, Any]:
     return result.structured_content
 
 
-def error_text(result: CallToolResult) -> str:
+def error_code(result: CallToolResult) -> str:
+    """The stable code of a refused call: the same in structuredContent and _meta, beside its Spanish text."""
     assert result.is_error, result.structured_content
-    return result.content[0].text
+    codigo = result.structured_content["codigo"]
+    assert result.meta["soporte/codigo"] == codigo
+    assert result.content[0].text == result.structured_content["mensaje"]
+    assert not result.content[0].text.startswith("Error executing tool")
+    return codigo
 
 
 def business_state(db: Database) -> tuple:

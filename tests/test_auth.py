@@ -14,7 +14,7 @@ from soporte_mcp.auth import leer_tokens
 from soporte_mcp.cli import main
 from soporte_mcp.db.engine import Database
 from tests._procesos import ServidorHttp, cli, cliente_http, sembrar, servidor_http
-from tests.conftest import audit_rows, business_state, error_text, ok
+from tests.conftest import audit_rows, business_state, error_code, ok
 
 pytestmark = pytest.mark.anyio
 GENERACIONES = pytest.mark.parametrize("modo", ["legacy", "auto"])
@@ -88,8 +88,8 @@ async def test_a_read_token_reads_but_cannot_pay(servidor, base, tokens, modo) -
     antes = business_state(base)
     async with cliente(servidor, tokens[1], modo) as c:
         assert ok(await c.call_tool("consultarSaldo", {"clienteId": 1}))["saldo"] == "1250.00"
-        texto = error_text(await c.call_tool("registrarPago", {"clienteId": 2, "monto": 5}))
-    assert "solo permite consultas" in texto
+        codigo = error_code(await c.call_tool("registrarPago", {"clienteId": 2, "monto": 5}))
+    assert codigo == "permiso_denegado"
     assert business_state(base) == antes
     fila = audit_rows(base)[-1]
     assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == ("registrarPago", "rechazado", "permiso_denegado")

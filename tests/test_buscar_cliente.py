@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import audit_rows, business_state, call, error_text, ok
+from tests.conftest import audit_rows, business_state, call, error_code, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -74,7 +74,7 @@ async def test_inactive_customers_only_when_asked(client, db) -> None:  # noqa: 
 @pytest.mark.parametrize("query", ["", "   ", "\t\n"])
 async def test_blank_query_is_refused_in_spanish_and_audited(client, db, query) -> None:  # noqa: ANN001
     antes = business_state(db)
-    assert "La búsqueda está vacía" in error_text(await call(client, "buscarCliente", {"query": query}))
+    assert error_code(await call(client, "buscarCliente", {"query": query})) == "consulta_vacia"
     assert business_state(db) == antes
     fila = audit_rows(db)[-1]
     assert (fila.resultado, fila.metadatos["codigo"]) == ("rechazado", "consulta_vacia")
@@ -82,7 +82,7 @@ async def test_blank_query_is_refused_in_spanish_and_audited(client, db, query) 
 
 @pytest.mark.parametrize("limite", [0, 51, -3])
 async def test_limite_out_of_bounds_is_refused(client, limite) -> None:  # noqa: ANN001
-    assert "entre 1 y 50" in error_text(await call(client, "buscarCliente", {"query": "maria", "limite": limite}))
+    assert error_code(await call(client, "buscarCliente", {"query": "maria", "limite": limite})) == "limite_invalido"
 
 
 async def test_fts_special_characters_are_searched_literally(client) -> None:  # noqa: ANN001

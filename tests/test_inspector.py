@@ -111,7 +111,7 @@ def test_inspector_lists_the_five_tools_finds_maria_and_reads_her_balance(
     assert ("_meta" in saldo.resultado) == (era == "modern")
 
 
-def test_inspector_sees_an_unknown_customer_as_a_tool_error_with_the_spanish_advice(
+def test_inspector_sees_an_unknown_customer_as_a_tool_error_with_its_code(
     inspector: Path, tmp_path: Path, destino: list[str]
 ) -> None:
     respuesta = inspeccionar(
@@ -120,6 +120,6 @@ def test_inspector_sees_an_unknown_customer_as_a_tool_error_with_the_spanish_adv
     )
     assert respuesta.codigo == EXIT_TOOL_IS_ERROR, respuesta
     assert respuesta.resultado["isError"] is True
-    texto = respuesta.resultado["content"][0]["text"]
-    assert "No existe un cliente" in texto and "buscarCliente" in texto
+    assert respuesta.resultado["structuredContent"]["codigo"] == "cliente_no_encontrado"
+    assert respuesta.resultado["_meta"]["soporte/codigo"] == "cliente_no_encontrado"
     assert json.loads(respuesta.stderr)["error"]["code"] == "tool_is_error"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from soporte_mcp.db.engine import Database
 from tests._procesos import HOST, ServidorHttp, cliente_http, sembrar, servidor_http
-from tests.conftest import audit_rows, business_state, error_text, ok
+from tests.conftest import audit_rows, business_state, error_code, ok
 
 KID = "clave-1"
 
@@ -109,7 +109,7 @@ def test_a_jwt_signed_by_another_key_is_refused(servidor, emisor, claves) -> Non
 async def test_a_read_scope_jwt_reads_but_cannot_pay(servidor, emisor, claves, url_oauth) -> None:  # noqa: ANN001
     async with cliente_http(servidor.mcp_url, token(claves[0], emisor, scope="read")) as c:
         assert ok(await c.call_tool("consultarSaldo", {"clienteId": 1}))["saldo"] == "1250.00"
-        assert "solo permite consultas" in error_text(await c.call_tool("registrarPago", {"clienteId": 2, "monto": 5}))
+        assert error_code(await c.call_tool("registrarPago", {"clienteId": 2, "monto": 5})) == "permiso_denegado"
 
 
 @pytest.mark.anyio

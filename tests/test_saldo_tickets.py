@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from soporte_mcp.db.models import Cliente
-from tests.conftest import CLIENT_INFO, audit_rows, business_state, call, error_text, ok
+from tests.conftest import CLIENT_INFO, audit_rows, business_state, call, error_code, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -39,8 +39,7 @@ async def test_customer_without_payments_has_no_last_payment_date(client) -> Non
 
 
 async def test_unknown_customer_is_a_clear_refusal_not_a_crash(client, db) -> None:  # noqa: ANN001
-    texto = error_text(await call(client, "consultarSaldo", {"clienteId": 4040}))
-    assert "No existe un cliente con id 4040" in texto and "buscarCliente" in texto
+    assert error_code(await call(client, "consultarSaldo", {"clienteId": 4040})) == "cliente_no_encontrado"
     fila = audit_rows(db)[-1]
     assert (fila.herramienta, fila.resultado, fila.cliente_id) == ("consultarSaldo", "rechazado", None)
     assert fila.metadatos["argumentos"] == {"clienteId": 4040}
@@ -75,9 +74,10 @@ async def test_priority_accepts_allowed_values_in_any_case_or_accent(client, pri
 @pytest.mark.parametrize("prioridad", ["urgente", "máxima", "1"])
 async def test_invalid_priority_is_refused_naming_allowed_values_and_writes_nothing(client, db, prioridad) -> None:  # noqa: ANN001
     antes = business_state(db)
-    texto = error_text(await call(client, "crearTicket", {
-        "clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad}))
-    assert "baja, media, alta, critica" in texto
+    resultado = await call(client, "crearTicket", {
+        "clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad})
+    assert error_code(resultado) == "prioridad_invalida"
+    assert "baja, media, alta, critica" in resultado.content[0].text  # it names the allowed values
     assert business_state(db) == antes
     assert audit_rows(db)[-1].metadatos["codigo"] == "prioridad_invalida"
 
@@ -86,16 +86,17 @@ async def test_invalid_priority_is_refused_naming_allowed_values_and_writes_noth
 async def test_blank_or_oversized_ticket_text_is_refused(client, db, campo, valor) -> None:  # noqa: ANN001
     args = {"clienteId": 2, "titulo": "t", "descripcion": "d", campo: valor}
     antes = business_state(db)
-    assert (await call(client, "crearTicket", args)).is_error
+    assert error_code(await call(client, "crearTicket", args)) == "dato_invalido"
     assert business_state(db) == antes
 
 
 async def test_ticket_for_unknown_or_inactive_customer_is_refused(client, db) -> None:  # noqa: ANN001
     antes = business_state(db)
-    assert "No existe" in error_text(await call(client, "crearTicket", {"clienteId": 77, "titulo": "t", "descripcion": "d"}))
+    assert error_code(await call(client, "crearTicket", {"clienteId": 77, "titulo": "t", "descripcion": "d"})) == (
+        "cliente_no_encontrado")
     desactivar(db, 5)
-    texto = error_text(await call(client, "crearTicket", {"clienteId": 5, "titulo": "t", "descripcion": "d"}))
-    assert "inactivo" in texto
+    assert error_code(await call(client, "crearTicket", {"clienteId": 5, "titulo": "t", "descripcion": "d"})) == (
+        "cliente_inactivo")
     assert business_state(db)[1:] == antes[1:]
     assert audit_rows(db)[-1].cliente_id == 5
 

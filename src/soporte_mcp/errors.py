@@ -5,8 +5,11 @@
     │   ├── NoEncontrado            a referenced record does not exist
     │   │   ├── ClienteNoEncontrado
     │   │   └── TicketNoEncontrado
+    │   ├── HerramientaDesconocida  the client called a tool this server does not have
     │   ├── DatoInvalido            an argument is malformed or out of range
+    │   │   ├── ArgumentoInvalido   rejected by the tool's input schema, before any rule ran
     │   │   ├── ConsultaVacia
+    │   │   ├── ConsultaDemasiadoLarga
     │   │   ├── MontoInvalido
     │   │   ├── PrioridadInvalida
     │   │   ├── MetodoPagoInvalido
@@ -14,11 +17,15 @@
     │   ├── ClienteInactivo         the customer exists but is deactivated
     │   ├── ClaveIdempotenciaReutilizada
     │   └── PermisoDenegado         the caller's credential does not allow this operation
-    ├── BaseDeDatosNoDisponible     the database cannot be reached or opened
+    ├── BaseDeDatosNoDisponible     the database cannot be reached or opened (retryable)
+    ├── ErrorInterno                a bug: the details stay in the server's log
     └── ConfiguracionInvalida       a setting is unusable (tokens file, admin panel, chat options)
 
 Messages are Spanish because the people and the models reading them work in
-Spanish; each one says what to do next.  ``codigo`` is stable for programs.
+Spanish; each one says what to do next.  ``codigo`` is stable for programs: it
+reaches MCP clients in every refused call (``structuredContent.codigo`` and
+``_meta["soporte/codigo"]``, see tools/_errores.py) and the README lists them.
+Register: everything a person or a model reads says "usted", never "tú".
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ class SoporteError(Exception):
     """Base of every error this package raises on purpose."""
 
     codigo = "error"
+    # Whether the same call may succeed later as it is (a busy database), or needs other input.
+    reintentable = False
 
     def __init__(self, mensaje: str) -> None:
         super().__init__(mensaje)
@@ -75,6 +84,23 @@ class DatoInvalido(Rechazo):
     codigo = "dato_invalido"
 
 
+class ArgumentoInvalido(DatoInvalido):
+    """The arguments do not fit the tool's input schema (a missing field, a wrong type)."""
+
+    codigo = "argumento_invalido"
+
+
+class HerramientaDesconocida(Rechazo):
+    """The client named a tool this server does not publish."""
+
+    codigo = "herramienta_desconocida"
+
+    def __init__(self, nombre: str, disponibles: list[str]) -> None:
+        super().__init__(
+            f"No existe la herramienta {nombre!r}. Las disponibles son: {', '.join(sorted(disponibles))}."
+        )
+
+
 class ConsultaVacia(DatoInvalido):
     """A search needs some text."""
 
@@ -82,6 +108,12 @@ class ConsultaVacia(DatoInvalido):
 
     def __init__(self) -> None:
         super().__init__("La búsqueda está vacía. Indique un nombre, apellido o email (o parte de él).")
+
+
+class ConsultaDemasiadoLarga(DatoInvalido):
+    """A search with more words than any name or email has."""
+
+    codigo = "consulta_demasiado_larga"
 
 
 class MontoInvalido(DatoInvalido):
@@ -134,9 +166,16 @@ class ClaveIdempotenciaReutilizada(Rechazo):
 
 
 class BaseDeDatosNoDisponible(SoporteError):
-    """The database cannot be opened or reached."""
+    """The database cannot be opened or reached, or stayed locked past the wait."""
 
     codigo = "base_de_datos_no_disponible"
+    reintentable = True
+
+
+class ErrorInterno(SoporteError):
+    """Something failed that should not have: a bug. The client learns only that, the log has the rest."""
+
+    codigo = "error_interno"
 
 
 class PermisoDenegado(Rechazo):

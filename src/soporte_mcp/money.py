@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from soporte_mcp.errors import MontoInvalido
 
@@ -12,6 +13,9 @@ MONTO_MAXIMO = Decimal("999999.99")
 
 def parse_monto(valor: object) -> Decimal:
     """Turn what a caller sent (JSON number or decimal string) into an exact amount.
+
+    A string may carry a ``$`` and spaces (``"$500"``, ``" 7 "``); an exponent
+    (``"1e2"``) or a thousands separator (``"1,500"``) is refused.
 
     A JSON number reaches Python as ``float``; its shortest ``repr`` is the text
     the caller wrote for any amount within our limit (at most 8 significant
@@ -34,18 +38,27 @@ def parse_monto(valor: object) -> Decimal:
     return monto.quantize(CENTAVO)
 
 
+# What a person types: an optional sign, an optional "$", digits, an optional decimal point and
+# digits. Spaces anywhere are dropped ("$ 500", " 7 "). No exponent ("1e2" is not an amount a
+# person means), no thousands separator ("1,500" could be 1500 or 1.5 in Spanish-speaking countries).
+MONTO_ESCRITO = re.compile(r"(-?\$?|\$-)(\d+\.?\d*|\.\d+)")
+
+
 def _to_decimal(valor: object) -> Decimal:
     if isinstance(valor, bool) or valor is None:
         raise MontoInvalido(f"El monto {valor!r} no es un número. Indíquelo como 150 o 150.50.")
-    texto = repr(valor) if isinstance(valor, float) else str(valor)
-    texto = texto.strip().replace("$", "").replace(" ", "")
-    try:
-        return Decimal(texto)
-    except InvalidOperation:
+    if isinstance(valor, float):
+        # A JSON number: its shortest repr is what the caller wrote (1e2 arrives here as 100.0).
+        return Decimal(repr(valor))
+    if isinstance(valor, int | Decimal):
+        return Decimal(valor)
+    texto = re.sub(r"\s+", "", str(valor))
+    if not MONTO_ESCRITO.fullmatch(texto):
         raise MontoInvalido(
-            f"El monto {valor!r} no es un número. Indíquelo con punto decimal y sin separador de miles, "
-            "p. ej. 1500.50."
-        ) from None
+            f"El monto {valor!r} no es un número. Indíquelo con punto decimal y sin separador de miles "
+            "ni exponente, p. ej. 1500.50 o $1500.50."
+        )
+    return Decimal(texto.replace("$", ""))
 
 
 def to_cents(monto: Decimal) -> int:

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
+from pydantic import BaseModel
 
-from soporte_mcp.errors import NoEncontrado
-from soporte_mcp.services.clientes import obtener_cliente
-from soporte_mcp.services.tickets import obtener_ticket
-from soporte_mcp.tools._comun import estado
+from soporte_mcp.errors import DatoInvalido, Rechazo, SoporteError
+from soporte_mcp.services.clientes import ficha_cliente
+from soporte_mcp.services.tickets import ficha_ticket
+from soporte_mcp.tools._comun import estado, llamada
+from soporte_mcp.tools._errores import CLAVE_META
 
 
-async def _leer(ctx: Context, lector, ident: str) -> str:  # noqa: ANN001
-    if not ident.isdigit():
-        raise ResourceNotFoundError(f"id no válido: {ident!r} (se espera un número)")
-    db = estado(ctx).db
+async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], ident: str) -> str:
+    """Read one record for a resource, audited like a tool call; refusals are JSON-RPC errors with their code.
 
-    def leer() -> str:
-        with db.lectura() as conn:
-            return lector(conn, int(ident)).model_dump_json(indent=2)
-
+    Raises:
+        MCPError: INVALID_PARAMS for a bad or unknown id, INTERNAL_ERROR when the database fails;
+            ``data`` carries the uri and the code, as a tool error carries it in structuredContent.
+    """
+    app = estado(ctx)
+    origen = llamada(ctx, uri, {"uri": uri})
     try:
-        return await db.run(leer)
-    except NoEncontrado as exc:
-        raise ResourceNotFoundError(exc.mensaje) from exc
+        if not ident.isdigit():
+            raise DatoInvalido(f"Id no válido en {uri}: se espera un número, p. ej. {uri.split('://')[0]}://2.")
+        modelo = await app.db.run(servicio, db=app.db, llamada=origen, ident=int(ident))
+    except SoporteError as exc:
+        codigo = INVALID_PARAMS if isinstance(exc, Rechazo) else INTERNAL_ERROR
+        raise MCPError(code=codigo, message=exc.mensaje, data={"uri": uri, "codigo": exc.codigo, CLAVE_META: exc.codigo}) from exc
+    return modelo.model_dump_json(indent=2)
 
 
 async def cliente(id: str, ctx: Context) -> str:  # noqa: A002 - the URI template's variable
     """Ficha de un cliente en JSON: datos de contacto, saldo y si está activo."""
-    return await _leer(ctx, obtener_cliente, id)
+    return await _leer(ctx, f"cliente://{id}", ficha_cliente, id)
 
 
 async def ticket(id: str, ctx: Context) -> str:  # noqa: A002
     """Un ticket de soporte en JSON: título, descripción, estado, prioridad y fechas."""
-    return await _leer(ctx, obtener_ticket, id)
+    return await _leer(ctx, f"ticket://{id}", ficha_ticket, id)
 
 
 def atender_cliente(cliente: str) -> str:

@@ -5,18 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.migrate import ensure_schema
+from soporte_mcp.errors import ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
 from soporte_mcp.recursos import registrar_recursos
+from soporte_mcp.services.auditoria import Tipo, registrar_fallo
 from soporte_mcp.state import AppState
 from soporte_mcp.tools import registrar_herramientas
+from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
+from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
 log = logging.getLogger(__name__)
@@ -30,12 +38,59 @@ INSTRUCCIONES = (
 )
 
 
+class ServidorSoporte(MCPServer[AppState]):
+    """MCPServer whose tool calls fail only one way: a Spanish message with a stable code.
+
+    The SDK wraps every failure of a tool in a ``ToolError`` (its English text
+    prefixed ``Error executing tool X:``); here the cause is unwrapped and
+    answered with ``resultado_de_error``. Calls refused before any adapter ran
+    (arguments that do not fit the schema, an unknown tool) get their audit
+    row here, since no service saw them.
+    """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        with peticion(name, arguments):
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                return await self._rechazo(name, arguments, context, exc)
+
+    async def _rechazo(
+        self, name: str, arguments: dict[str, Any], context: Context | None, exc: ToolError
+    ) -> CallToolResult:
+        causa = exc.__cause__
+        if isinstance(causa, SoporteError):  # a service refused (and audited) it
+            nivel = logging.WARNING if causa.reintentable else logging.INFO  # a database outage is the operator's
+            log.log(nivel, "%s rechazada (%s): %s", name, causa.codigo, causa.mensaje)
+            return resultado_de_error(causa)
+        if isinstance(causa, ValidationError):
+            error: SoporteError = argumento_invalido(name, causa, self._tool_manager.get_tool(name).parameters)
+        elif name not in TIPOS:
+            error = HerramientaDesconocida(name, list(TIPOS))
+        else:  # a bug: the operation has recorded it as "error"; the details stay in the log
+            log.error("%s falló", name, exc_info=causa or exc)
+            return resultado_de_error(ErrorInterno(
+                f"Error interno del servidor en {name}; no se completó la operación. "
+                "Informe al equipo técnico; no repita la llamada hasta que lo revisen."
+            ))
+        if context is not None:
+            await self._auditar(context, name, arguments, error)
+        return resultado_de_error(error)
+
+    @staticmethod
+    async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
+        db = estado(context).db
+        await db.run(registrar_fallo, db, llamada(context, name, arguments), TIPOS.get(name, Tipo.CONSULTA), error)
+
+
 def build_server(
     settings: Settings | None = None,
     db: Database | None = None,
     *,
     auth: tuple[TokenVerifier | None, AuthSettings | None] = (None, None),
-) -> MCPServer[AppState]:
+) -> ServidorSoporte:
     """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one.
 
     ``auth`` (from ``soporte_mcp.auth.autenticacion``) turns on bearer
@@ -56,7 +111,7 @@ def build_server(
         finally:
             database.dispose()
 
-    server: MCPServer[AppState] = MCPServer(
+    server = ServidorSoporte(
         "soporte-mcp",
         title="Soporte",
         version=__version__,

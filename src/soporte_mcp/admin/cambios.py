@@ -16,7 +16,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES, Cliente, Ticket, ahora
 from soporte_mcp.errors import ClienteNoEncontrado, DatoInvalido, PrioridadInvalida, TicketNoEncontrado
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import numero_ticket
 from soporte_mcp.services.texto import texto_busqueda
 
@@ -32,7 +32,7 @@ def crear_cliente(*, db: Database, llamada: Llamada, datos: Mapping[str, Any]) -
     Raises:
         DatoInvalido: blank or over-long name, malformed email, or an email another customer has.
     """
-    with operacion(db, llamada, "creacion") as op:
+    with operacion(db, llamada, Tipo.CREACION) as op:
         valores = _datos_cliente(datos)
         _email_libre(op.conn, valores["email"], None)
         cliente_id = op.conn.execute(
@@ -53,7 +53,7 @@ def editar_cliente(*, db: Database, llamada: Llamada, cliente_id: int, datos: Ma
         ClienteNoEncontrado: no customer has that id.
         DatoInvalido: as for ``crear_cliente``.
     """
-    with operacion(db, llamada, "actualizacion") as op:
+    with operacion(db, llamada, Tipo.ACTUALIZACION) as op:
         valores = _datos_cliente(datos)
         antes = op.conn.execute(
             select(*(clientes.c[k] for k in valores)).where(clientes.c.id == cliente_id).with_for_update()
@@ -81,7 +81,7 @@ def editar_ticket(*, db: Database, llamada: Llamada, ticket_id: int, datos: Mapp
         TicketNoEncontrado: no ticket has that id.
         DatoInvalido / PrioridadInvalida: a state or priority not in the lists, an over-long assignee.
     """
-    with operacion(db, llamada, "actualizacion") as op:
+    with operacion(db, llamada, Tipo.ACTUALIZACION) as op:
         antes = op.conn.execute(
             select(tickets.c.cliente_id, tickets.c.estado, tickets.c.prioridad, tickets.c.asignado_a,
                    tickets.c.fecha_resolucion).where(tickets.c.id == ticket_id).with_for_update()

@@ -12,7 +12,8 @@ from typing import ParamSpec, TypeVar
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
@@ -97,14 +98,22 @@ class Database:
 
     @contextmanager
     def escritura(self) -> Iterator[Connection]:
-        """A write transaction (on SQLite it takes the write lock at BEGIN)."""
-        with self.engine.begin() as conn:
+        """A write transaction (on SQLite it takes the write lock at BEGIN).
+
+        Raises:
+            BaseDeDatosNoDisponible: the database cannot be reached, or stayed locked past the wait.
+        """
+        with traducir_errores(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def lectura(self) -> Iterator[Connection]:
-        """A read transaction: one consistent snapshot, no write lock."""
-        with self._lector.begin() as conn:
+        """A read transaction: one consistent snapshot, no write lock.
+
+        Raises:
+            BaseDeDatosNoDisponible: the database cannot be reached.
+        """
+        with traducir_errores(), self._lector.begin() as conn:
             yield conn
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -138,15 +147,33 @@ class Database:
         archivo = self.archivo_sqlite
         if archivo is not None and not archivo.exists():
             raise BaseDeDatosNoDisponible(f"el archivo de la base de datos ya no existe: {archivo}")
-        try:
-            with self.lectura() as conn:
-                # A real table: SELECT 1 on a pooled connection would not touch the database at all.
-                conn.execute(text("SELECT version_num FROM alembic_version"))
-        except DBAPIError as exc:
-            raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
+        with self.lectura() as conn:
+            # A real table: SELECT 1 on a pooled connection would not touch the database at all.
+            conn.execute(text("SELECT version_num FROM alembic_version"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# The failures of the database itself (unreachable, locked, unopenable), as opposed to a
+# statement's own error (an IntegrityError is a rule the service must have checked: a bug).
+ERRORES_DE_DISPONIBILIDAD = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+@contextmanager
+def traducir_errores() -> Iterator[None]:
+    """The one place where driver errors become ``BaseDeDatosNoDisponible``.
+
+    Every transaction opens through ``Database.escritura``/``lectura``, so the
+    tools, resources, panel and CLI only ever see ``SoporteError``.
+    """
+    try:
+        yield
+    except ERRORES_DE_DISPONIBILIDAD as exc:
+        causa = describe_db_error(exc) if isinstance(exc, DBAPIError) else f"la base de datos no responde: {exc}"
+        raise BaseDeDatosNoDisponible(
+            f"{causa[0].upper()}{causa[1:]}. No se hizo ningún cambio; reintente en unos segundos."
+        ) from exc
 
 
 def describe_db_error(exc: DBAPIError) -> str:

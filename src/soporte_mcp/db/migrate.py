@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from soporte_mcp.db.engine import Database, describe_db_error
 from soporte_mcp.errors import BaseDeDatosNoDisponible
@@ -56,11 +56,12 @@ def current_revision(db: Database) -> str | None:
     try:
         with db.lectura() as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except (OperationalError, ProgrammingError) as exc:
+    # SQLite says "no such table" as an OperationalError (translated by lectura), PostgreSQL as a ProgrammingError.
+    except (BaseDeDatosNoDisponible, ProgrammingError) as exc:
         if _sin_tabla_de_versiones(db):
             return None
-        raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
-    except DBAPIError as exc:
+        if isinstance(exc, BaseDeDatosNoDisponible):
+            raise
         raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
 
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, insert
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import HistorialAccion, ahora
-from soporte_mcp.errors import PermisoDenegado, Rechazo
+from soporte_mcp.errors import PermisoDenegado, Rechazo, SoporteError
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,28 @@ class Operacion:
     detalles: dict[str, Any] = field(default_factory=dict)
 
 
-TIPOS_ESCRITURA = ("creacion", "actualizacion", "pago")
+class Tipo(StrEnum):
+    """The kind of an operation: it decides its transaction and whether it needs write permission.
+
+    An enum rather than a free string so that a misspelt kind cannot silently
+    become a read that skips the write-permission check.
+    """
+
+    CONSULTA = "consulta"
+    CREACION = "creacion"
+    ACTUALIZACION = "actualizacion"
+    PAGO = "pago"
+
+    @property
+    def escribe(self) -> bool:
+        return self is not Tipo.CONSULTA
 
 
 @contextmanager
-def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
+def operacion(db: Database, llamada: Llamada, tipo: Tipo) -> Iterator[Operacion]:
     """One operation and its audit row.
 
-    A write (``tipo`` in TIPOS_ESCRITURA) runs in a write transaction that its
+    A write (``tipo.escribe``) runs in a write transaction that its
     audit row commits with.  A read runs in a read transaction and records its
     row afterwards in a short write transaction of its own: reads then never
     hold SQLite's write lock, so several workers can read at once.
@@ -65,7 +80,8 @@ def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
     ``rechazado``, anything else as ``error``; ``PermisoDenegado`` before the
     body runs when the operation writes and the caller may only read.
     """
-    escribe = tipo in TIPOS_ESCRITURA
+    tipo = Tipo(tipo)  # a string that names no kind fails here, loudly
+    escribe = tipo.escribe
     op: Operacion | None = None
     try:
         with db.escritura() if escribe else db.lectura() as conn:
@@ -75,11 +91,8 @@ def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
             yield op
             if escribe:
                 registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
-    except Rechazo as exc:
-        _registrar_aparte(db, llamada, tipo, "rechazado", exc, op)
-        raise
     except Exception as exc:
-        _registrar_aparte(db, llamada, tipo, "error", exc, op)
+        registrar_fallo(db, llamada, tipo, exc, op.cliente_id if op else None)
         raise
     if not escribe:
         with db.escritura() as conn:
@@ -89,7 +102,7 @@ def operacion(db: Database, llamada: Llamada, tipo: str) -> Iterator[Operacion]:
 def registrar(
     conn: Connection,
     llamada: Llamada,
-    tipo: str,
+    tipo: Tipo,
     resultado: str,
     descripcion: str,
     cliente_id: int | None = None,
@@ -98,7 +111,7 @@ def registrar(
     """Insert one HistorialAccion row on ``conn`` (inside the caller's transaction)."""
     metadatos = {"argumentos": to_jsonable_python(dict(llamada.argumentos), fallback=str), **(detalles or {})}
     fila = {
-        "tipo": tipo,
+        "tipo": str(tipo),
         "herramienta": llamada.herramienta,
         "resultado": resultado,
         "descripcion": descripcion or llamada.herramienta,
@@ -111,12 +124,15 @@ def registrar(
     conn.execute(INSERTAR, fila)
 
 
-def _registrar_aparte(
-    db: Database, llamada: Llamada, tipo: str, resultado: str, exc: Exception, op: Operacion | None
-) -> None:
-    motivo = exc.mensaje if isinstance(exc, Rechazo) else type(exc).__name__
+def registrar_fallo(db: Database, llamada: Llamada, tipo: Tipo, exc: Exception, cliente_id: int | None = None) -> None:
+    """Record a call that did not succeed, in a transaction of its own (the operation's was rolled back).
+
+    A ``Rechazo`` is recorded as ``rechazado`` with its code and message; anything
+    else as ``error`` with its type only (its text may hold data or SQL).
+    """
+    resultado = "rechazado" if isinstance(exc, Rechazo) else "error"
+    motivo = exc.mensaje if isinstance(exc, SoporteError) else type(exc).__name__
     detalles = {"motivo": motivo, "codigo": getattr(exc, "codigo", "error_interno")}
-    cliente_id = op.cliente_id if op else None
     try:
         with db.escritura() as conn:
             registrar(conn, llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, Select, bindparam, column, func, select, tabl
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, Ticket
-from soporte_mcp.errors import ClienteNoEncontrado, ConsultaVacia, LimiteInvalido
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
     PagoResumen,
@@ -30,6 +30,9 @@ LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
+# No name or email is longer, nor has more words: the caps also bound the statement cache below.
+LARGO_MAXIMO_CONSULTA = 200
+PALABRAS_MAXIMAS = 8
 
 COLUMNAS_CLIENTE = (
     clientes.c.id,
@@ -52,12 +55,18 @@ def buscar_clientes(
 
     Raises:
         ConsultaVacia: ``query`` is empty or blank.
+        ConsultaDemasiadoLarga: more than 200 characters or 8 words.
         LimiteInvalido: ``limite`` is outside 1..50.
     """
-    with operacion(db, llamada, "consulta") as op:
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
         palabras = normalizar(query or "").split()
         if not palabras:
             raise ConsultaVacia()
+        if len(query) > LARGO_MAXIMO_CONSULTA or len(palabras) > PALABRAS_MAXIMAS:
+            raise ConsultaDemasiadoLarga(
+                f"La búsqueda admite como máximo {PALABRAS_MAXIMAS} palabras y {LARGO_MAXIMO_CONSULTA} "
+                "caracteres. Busque por el nombre y un apellido, o por el email."
+            )
         if not 1 <= limite <= LIMITE_MAXIMO:
             raise LimiteInvalido(f"El límite debe estar entre 1 y {LIMITE_MAXIMO} (recibido: {limite}).")
         encontrados = _buscar(op.conn, palabras, limite, incluir_inactivos)
@@ -82,7 +91,8 @@ def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivo
     return [ClienteResumen.model_validate(r) for r in rows]
 
 
-@functools.cache
+# Keyed by (FTS or not, 0..8 short words, inactive or not): at most 36 shapes, all kept.
+@functools.lru_cache(maxsize=2 * (PALABRAS_MAXIMAS + 1) * 2)
 def _consulta_busqueda(con_fts: bool, cortas: int, incluir_inactivos: bool) -> Select:
     """The search statement for one shape of query, built once (see POR_ID below)."""
     stmt = select(*COLUMNAS_CLIENTE)
@@ -142,7 +152,7 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
     Raises:
         ClienteNoEncontrado: no customer has that id.
     """
-    with operacion(db, llamada, "consulta") as op:
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
         cliente = obtener_cliente(op.conn, cliente_id)
         op.cliente_id = cliente.id
         op.descripcion = f"Consulta de saldo del cliente {cliente.id}: {cliente.saldo:.2f}"
@@ -171,6 +181,19 @@ RESUMEN = select(
     select(func.count()).where(pagos.c.cliente_id == bindparam("id")).scalar_subquery(),
     select(func.max(pagos.c.fecha)).where(pagos.c.cliente_id == bindparam("id")).scalar_subquery(),
 )
+
+
+def ficha_cliente(*, db: Database, llamada: Llamada, ident: int) -> ClienteResumen:
+    """The customer record (the ``cliente://`` resource), audited as a query.
+
+    Raises:
+        ClienteNoEncontrado: no customer has that id.
+    """
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
+        cliente = obtener_cliente(op.conn, ident)
+        op.cliente_id = cliente.id
+        op.descripcion = f"Lectura de la ficha del cliente {cliente.id}"
+        return cliente
 
 
 def obtener_cliente(conn: Connection, cliente_id: int) -> ClienteResumen:

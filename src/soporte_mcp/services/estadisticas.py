@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, select
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, Ticket
 from soporte_mcp.money import from_cents
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.conciliacion import centavos
 from soporte_mcp.services.schemas import (
     Estadisticas,
@@ -34,7 +34,7 @@ def dia_local(zona: ZoneInfo, ahora: datetime | None = None) -> tuple[date, date
 def estadisticas(*, db: Database, llamada: Llamada, zona: ZoneInfo, ahora: datetime | None = None) -> Estadisticas:
     """Customers, tickets by state and today's payments."""
     hoy, inicio, fin = dia_local(zona, ahora)
-    with operacion(db, llamada, "consulta") as op:
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
         resultado = Estadisticas(
             fecha=hoy.isoformat(),
             zona_horaria=zona.key,

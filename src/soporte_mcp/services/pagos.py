@@ -13,7 +13,7 @@ from soporte_mcp.db.models import Cliente, Pago, ahora
 from soporte_mcp.errors import ClaveIdempotenciaReutilizada, ClienteInactivo, ClienteNoEncontrado, DatoInvalido
 from soporte_mcp.money import parse_monto
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, Operacion, operacion
+from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
 from soporte_mcp.services.schemas import PagoRegistrado
 
 clientes = Cliente.__table__
@@ -55,7 +55,7 @@ def registrar_pago(
         ClienteNoEncontrado / ClienteInactivo: no such customer, or deactivated.
         ClaveIdempotenciaReutilizada: the key was used for a payment with other data.
     """
-    with operacion(db, llamada, "pago") as op:
+    with operacion(db, llamada, Tipo.PAGO) as op:
         importe = parse_monto(monto)
         metodo = validacion.metodo_pago(metodo_pago)
         texto = (descripcion or "").strip()[:500] or "Pago registrado"

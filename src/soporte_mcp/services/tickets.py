@@ -8,7 +8,7 @@ from soporte_mcp.db.models import Ticket, ahora
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import ClienteInactivo, TicketNoEncontrado
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
 from soporte_mcp.services.schemas import TicketCreado, TicketDetalle, numero_ticket
 
@@ -26,7 +26,7 @@ def crear_ticket(
         PrioridadInvalida: the priority is not baja, media, alta or critica.
         DatoInvalido: blank or over-long title or description.
     """
-    with operacion(db, llamada, "creacion") as op:
+    with operacion(db, llamada, Tipo.CREACION) as op:
         prioridad_ok = validacion.prioridad(prioridad)
         titulo_ok = validacion.texto_requerido(titulo, "el título", 200)
         descripcion_ok = validacion.texto_requerido(descripcion, "la descripción", 5000)
@@ -60,6 +60,19 @@ def crear_ticket(
             estado="abierto",
             fecha_creacion=fecha,
         )
+
+
+def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle:
+    """The ticket record (the ``ticket://`` resource), audited as a query.
+
+    Raises:
+        TicketNoEncontrado: no ticket has that id.
+    """
+    with operacion(db, llamada, Tipo.CONSULTA) as op:
+        ticket = obtener_ticket(op.conn, ident)
+        op.cliente_id = ticket.cliente_id
+        op.descripcion = f"Lectura del ticket {ticket.numero}"
+        return ticket
 
 
 def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:

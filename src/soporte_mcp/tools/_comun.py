@@ -1,36 +1,67 @@
-"""What every tool adapter shares: the caller for the audit trail and the one error translation."""
+"""What every tool adapter shares: publishing a tool, the caller for the audit trail, running its service.
+
+Adapters bind their arguments once, in the service call: the audit row takes
+the arguments as the client sent them from the request itself (``peticion``).
+Refusals are not translated here but once for every tool, in
+``ServidorSoporte.call_tool`` (server.py), which also audits calls refused
+before any adapter ran (wrong arguments, unknown tool).
+"""
 
 from __future__ import annotations
 
 import inspect
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from sqlalchemy.exc import DBAPIError
 
-from soporte_mcp.db.engine import describe_db_error
-from soporte_mcp.errors import SoporteError
-from soporte_mcp.services.auditoria import Llamada
+from soporte_mcp.services.auditoria import Llamada, Tipo
 from soporte_mcp.state import AppState
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 LECTURA = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # Writes that add a record: never destructive, and a repeat adds another one.
 ESCRITURA = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
+# Each published tool's kind of operation, for the audit row of a call refused before its adapter ran.
+TIPOS: dict[str, Tipo] = {}
 
-def publicar(server: MCPServer, fn: Callable[..., Any], nombre: str, titulo: str, anotaciones: ToolAnnotations) -> None:
+
+@dataclass(frozen=True)
+class Peticion:
+    """The tool call being served, as the client sent it."""
+
+    herramienta: str
+    argumentos: Mapping[str, Any]
+
+
+_peticion: ContextVar[Peticion | None] = ContextVar("soporte_peticion", default=None)
+
+
+@contextmanager
+def peticion(herramienta: str, argumentos: Mapping[str, Any]) -> Iterator[None]:
+    """Make the call being served visible to ``ejecutar`` (set around each tools/call)."""
+    token = _peticion.set(Peticion(herramienta, dict(argumentos)))
+    try:
+        yield
+    finally:
+        _peticion.reset(token)
+
+
+def publicar(
+    server: MCPServer, fn: Callable[..., Any], nombre: str, titulo: str, anotaciones: ToolAnnotations, tipo: Tipo
+) -> None:
     """Register ``fn`` as the tool ``nombre``; its docstring, dedented, is what the model reads."""
+    if anotaciones.read_only_hint != (not tipo.escribe):
+        raise ValueError(f"{nombre}: las anotaciones no coinciden con el tipo de operación {tipo}")
+    TIPOS[nombre] = tipo
     server.tool(name=nombre, title=titulo, description=inspect.cleandoc(fn.__doc__ or ""), annotations=anotaciones)(fn)
-
-
 def estado(ctx: Context) -> AppState:
     return ctx.request_context.lifespan_context
 
@@ -65,32 +96,20 @@ def _direccion(ctx: Context) -> str | None:
     return getattr(cliente, "host", None)
 
 
-async def ejecutar(
-    ctx: Context,
-    herramienta: str,
-    argumentos: Mapping[str, Any],
-    servicio: Callable[..., T],
-    *,
-    en_hilo: bool = False,
-    **kwargs: Any,
-) -> T:
-    """Run ``servicio(db=..., llamada=..., **kwargs)`` for a tool call.
+async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = False, **kwargs: Any) -> T:
+    """Run ``servicio(db=..., llamada=..., **kwargs)`` for the tool call being served.
 
-    ``argumentos`` are the tool's arguments as the client sent them, for the
-    audit row.  A domain refusal becomes a tool error (``isError``) whose text
-    tells the model what to do next.  ``en_hilo`` runs a slow service in a
-    worker thread even on SQLite (see ``Database.run``).
+    The audit row gets the tool's name and its arguments as the client sent
+    them (see ``peticion``).  ``en_hilo`` runs a slow service in a worker
+    thread even on SQLite (see ``Database.run``).
+
+    Raises:
+        SoporteError: whatever the service refuses; ``ServidorSoporte`` turns it into the tool error.
     """
+    actual = _peticion.get()
+    if actual is None:
+        raise RuntimeError("ejecutar() fuera de una llamada a una herramienta")
     app = estado(ctx)
-    origen = llamada(ctx, herramienta, argumentos)
-    try:
-        correr = app.db.run_en_hilo if en_hilo else app.db.run
-        return await correr(servicio, db=app.db, llamada=origen, **kwargs)
-    except SoporteError as exc:
-        raise ToolError(exc.mensaje) from exc
-    except DBAPIError as exc:
-        # Locked or unreachable database: say so, so that the model can retry or tell the user.
-        log.warning("%s: %s", herramienta, describe_db_error(exc))
-        raise ToolError(
-            "La base de datos no respondió a tiempo; no se hizo ningún cambio. Reintente en unos segundos."
-        ) from exc
+    origen = llamada(ctx, actual.herramienta, actual.argumentos)
+    correr = app.db.run_en_hilo if en_hilo else app.db.run
+    return await correr(servicio, db=app.db, llamada=origen, **kwargs)

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from soporte_mcp.services import clientes as servicio
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import ResultadoBusqueda, SaldoCliente
 from soporte_mcp.tools._comun import LECTURA, ejecutar, publicar
 
@@ -27,7 +28,8 @@ async def buscar_cliente(
         Field(
             description="Nombre, apellidos o email del cliente, completos o en parte "
             "(\"maria garcia\", \"García\", \"juan.perez@empresa.com\"). No distingue mayúsculas ni tildes; "
-            "las palabras pueden ir en cualquier orden."
+            "las palabras pueden ir en cualquier orden.",
+            max_length=servicio.LARGO_MAXIMO_CONSULTA,
         ),
     ],
     ctx: Context,
@@ -49,10 +51,8 @@ async def buscar_cliente(
     Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
     Sin resultados devuelve una lista vacía y una sugerencia.
     """
-    argumentos = {"query": query, "limite": limite, "incluirInactivos": incluirInactivos}
     return await ejecutar(
-        ctx, "buscarCliente", argumentos, servicio.buscar_clientes,
-        query=query, limite=limite, incluir_inactivos=incluirInactivos,
+        ctx, servicio.buscar_clientes, query=query, limite=limite, incluir_inactivos=incluirInactivos
     )
 
 
@@ -63,11 +63,9 @@ async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:  
     Úsela para "¿cuál es el saldo de…?", "muéstrame el balance del cliente 2". Los importes
     son dólares con dos decimales, como texto ("1250.00").
     """
-    return await ejecutar(
-        ctx, "consultarSaldo", {"clienteId": clienteId}, servicio.consultar_saldo, cliente_id=clienteId
-    )
+    return await ejecutar(ctx, servicio.consultar_saldo, cliente_id=clienteId)
 
 
 def registrar(server: MCPServer) -> None:
-    publicar(server, buscar_cliente, "buscarCliente", "Buscar cliente", LECTURA)
-    publicar(server, consultar_saldo, "consultarSaldo", "Consultar saldo", LECTURA)
+    publicar(server, buscar_cliente, "buscarCliente", "Buscar cliente", LECTURA, Tipo.CONSULTA)
+    publicar(server, consultar_saldo, "consultarSaldo", "Consultar saldo", LECTURA, Tipo.CONSULTA)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import Context, MCPServer
 
 from soporte_mcp.services import estadisticas as servicio
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import Estadisticas
 from soporte_mcp.tools._comun import LECTURA, ejecutar, estado, publicar
 
@@ -17,8 +18,8 @@ async def estadisticas(ctx: Context) -> Estadisticas:
     """
     zona = estado(ctx).settings.zone
     # Counting every customer scans the table (≈0.2 s on a million): off the event loop.
-    return await ejecutar(ctx, "estadisticas", {}, servicio.estadisticas, en_hilo=True, zona=zona)
+    return await ejecutar(ctx, servicio.estadisticas, en_hilo=True, zona=zona)
 
 
 def registrar(server: MCPServer) -> None:
-    publicar(server, estadisticas, "estadisticas", "Estadísticas", LECTURA)
+    publicar(server, estadisticas, "estadisticas", "Estadísticas", LECTURA, Tipo.CONSULTA)

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import pagos as servicio
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
@@ -22,7 +23,7 @@ async def registrar_pago(
         Decimal | str,
         Field(
             description="Importe en dólares, mayor que 0 y hasta 999999.99, con dos decimales como máximo: "
-            "500, 150.5 o \"1250.75\" (sin símbolo $ ni separador de miles)."
+            "500, 150.5, \"1250.75\" o \"$1250.75\" (sin separador de miles ni exponente)."
         ),
     ],
     ctx: Context,
@@ -49,16 +50,11 @@ async def registrar_pago(
     cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
     para "comprobar": cada llamada sin idempotencyKey registra otro pago.
     """
-    argumentos = {
-        "clienteId": clienteId, "monto": monto, "descripcion": descripcion,
-        "metodoPago": metodoPago, "idempotencyKey": idempotencyKey,
-    }
     return await ejecutar(
-        ctx, "registrarPago", argumentos, servicio.registrar_pago,
-        cliente_id=clienteId, monto=monto, descripcion=descripcion, metodo_pago=metodoPago,
-        clave_idempotencia=idempotencyKey,
+        ctx, servicio.registrar_pago, cliente_id=clienteId, monto=monto, descripcion=descripcion,
+        metodo_pago=metodoPago, clave_idempotencia=idempotencyKey,
     )
 
 
 def registrar(server: MCPServer) -> None:
-    publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA)
+    publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA, Tipo.PAGO)

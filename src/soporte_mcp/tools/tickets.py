@@ -9,6 +9,7 @@ from pydantic import Field
 
 from soporte_mcp.db.models import PRIORIDADES
 from soporte_mcp.services import tickets as servicio
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import TicketCreado
 from soporte_mcp.tools._comun import ESCRITURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
@@ -33,12 +34,10 @@ async def crear_ticket(
     Úsela cuando el usuario pida registrar un problema o reclamo de un cliente. Si solo tiene el
     nombre, busque antes el id con buscarCliente. Escriba título y descripción en español.
     """
-    argumentos = {"clienteId": clienteId, "titulo": titulo, "descripcion": descripcion, "prioridad": prioridad}
     return await ejecutar(
-        ctx, "crearTicket", argumentos, servicio.crear_ticket,
-        cliente_id=clienteId, titulo=titulo, descripcion=descripcion, prioridad=prioridad,
+        ctx, servicio.crear_ticket, cliente_id=clienteId, titulo=titulo, descripcion=descripcion, prioridad=prioridad
     )
 
 
 def registrar(server: MCPServer) -> None:
-    publicar(server, crear_ticket, "crearTicket", "Crear ticket", ESCRITURA)
+    publicar(server, crear_ticket, "crearTicket", "Crear ticket", ESCRITURA, Tipo.CREACION)
