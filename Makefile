@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` (server with demo data) and `make test`.
 # Both install what they need: a virtualenv in .venv, and for the tests the official
-# MCP Inspector with its own Node 22 (npm packages) in .tools/inspector.
+# MCP Inspector with its own Node 22 (npm packages) in .tools/inspector, and the MCP Apps
+# host bridge (npm @modelcontextprotocol/ext-apps) bundled into .tools/ext-apps.
 
 PYTHON ?= python3
 VENV ?= .venv
