@@ -62,8 +62,12 @@ def interfaz(herramienta: Any) -> dict[str, Any] | None:  # noqa: ANN401
     return (herramienta.meta or {}).get("ui")
 
 
-async def test_a_host_with_apps_sees_three_views_as_mcp_app_html_with_their_ui_meta(anfitrion: Client) -> None:
-    listados = {str(r.uri): r for r in (await anfitrion.list_resources()).resources if str(r.uri).startswith("ui://")}
+async def test_a_host_with_apps_sees_three_views_as_mcp_app_html_with_their_ui_meta(
+    anfitrion: Client,
+) -> None:
+    listados = {
+        str(r.uri): r for r in (await anfitrion.list_resources()).resources if str(r.uri).startswith("ui://")
+    }
     assert sorted(listados) == sorted(URIS.values())
     for uri, recurso in listados.items():
         assert recurso.mime_type == APP_MIME_TYPE, uri
@@ -74,20 +78,27 @@ async def test_a_host_with_apps_sees_three_views_as_mcp_app_html_with_their_ui_m
         assert contenido.text.startswith("<!doctype html>") and '<html lang="es">' in contenido.text, uri
 
 
-async def test_a_host_with_apps_sees_the_view_of_each_of_the_three_tools_and_no_other(anfitrion: Client) -> None:
+async def test_a_host_with_apps_sees_the_view_of_each_of_the_three_tools_and_no_other(
+    anfitrion: Client,
+) -> None:
     herramientas = {t.name: t for t in (await anfitrion.list_tools()).tools}
     assert {n: interfaz(t) for n, t in herramientas.items() if interfaz(t)} == {
-        n: {"resourceUri": uri} for n, uri in URIS.items()}
+        n: {"resourceUri": uri} for n, uri in URIS.items()
+    }
     assert interfaz(herramientas["crearTicket"]) is None and interfaz(herramientas["registrarPago"]) is None
 
 
 async def test_a_client_without_apps_gets_todays_tool_and_resource_lists(sin_apps: Client) -> None:
     herramientas = (await sin_apps.list_tools()).tools
     assert [t.name for t in herramientas if t.meta] == []
-    assert [str(r.uri) for r in (await sin_apps.list_resources()).resources if str(r.uri).startswith("ui://")] == []
+    assert [
+        str(r.uri) for r in (await sin_apps.list_resources()).resources if str(r.uri).startswith("ui://")
+    ] == []
 
 
-async def test_declaring_the_extension_without_the_html_mime_type_is_not_negotiating_it(server, modo: str) -> None:  # noqa: ANN001
+async def test_declaring_the_extension_without_the_html_mime_type_is_not_negotiating_it(
+    server, modo: str
+) -> None:  # noqa: ANN001
     async with Client(server, mode=modo, client_info=CLIENT_INFO, extensions=[ConApps(mime_types=[])]) as c:
         assert [t.name for t in (await c.list_tools()).tools if t.meta] == []
 
@@ -111,11 +122,13 @@ def test_each_view_is_one_small_document_with_nothing_remote_and_no_markup_from_
         documento = html(vista.archivo)
         assert len(documento.encode()) <= MAXIMO_BYTES, vista.archivo
         # No CDN, font or image from elsewhere: the host's CSP would block it.
-        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", documento), \
-            vista.archivo
+        assert not re.search(
+            r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", documento
+        ), vista.archivo
         # Data goes in as text: no API that parses a string as HTML.
-        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(", documento), \
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(", documento), (
             vista.archivo
+        )
 
 
 def test_the_committed_views_are_what_the_build_script_makes_of_their_sources() -> None:

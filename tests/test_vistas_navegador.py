@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -69,7 +68,12 @@ def capturas(tmp_path: Path) -> Path:
 
 
 def abrir_vista(
-    driver: WebDriver, base: str, anfitrion: str, herramienta: str, argumentos: dict[str, Any], tema: str = "light"
+    driver: WebDriver,
+    base: str,
+    anfitrion: str,
+    herramienta: str,
+    argumentos: dict[str, Any],
+    tema: str = "light",
 ) -> None:
     """Load the host page on the server's origin, open the tool's view in it, and switch into the view."""
     driver.get(f"{base}/health/live")
@@ -103,11 +107,7 @@ def capturar(driver: WebDriver, carpeta: Path, nombre: str) -> None:
 
 
 def no_hay_alerta(driver: WebDriver) -> bool:
-    try:
-        driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
+    return EC.alert_is_present()(driver) is False
 
 
 def contar(db: Database, modelo: Any, *condiciones: Any) -> int:  # noqa: ANN401
@@ -116,7 +116,11 @@ def contar(db: Database, modelo: Any, *condiciones: Any) -> int:  # noqa: ANN401
 
 
 def test_the_card_shows_the_exact_balance_and_a_double_clicked_payment_is_registered_once(
-    chromium: WebDriver, db: Database, servidor: str, anfitrion: str, capturas: Path  # noqa: F811
+    chromium: WebDriver,
+    db: Database,
+    servidor: str,
+    anfitrion: str,
+    capturas: Path,  # noqa: F811
 ) -> None:
     maria = id_de(db, MARIA)
     pagos_antes = contar(db, Pago, Pago.cliente_id == maria)
@@ -148,13 +152,22 @@ def test_the_card_shows_the_exact_balance_and_a_double_clicked_payment_is_regist
     # One call reached the server: the second click found the button disabled.
     assert contar(db, HistorialAccion, HistorialAccion.herramienta == "registrarPago") == llamadas_antes + 1
     with db.lectura() as conn:
-        pago = conn.execute(select(Pago.__table__).where(Pago.cliente_id == maria).order_by(Pago.id.desc())).first()
+        pago = conn.execute(
+            select(Pago.__table__).where(Pago.cliente_id == maria).order_by(Pago.id.desc())
+        ).first()
     assert (pago.monto, pago.metodo_pago, pago.descripcion) == (
-        Decimal("25.50"), "efectivo", "Pago en ventanilla (vista)")
+        Decimal("25.50"),
+        "efectivo",
+        "Pago en ventanilla (vista)",
+    )
 
 
 def test_the_card_in_dark_shows_the_servers_refusal_of_a_bad_amount_and_nothing_is_paid(
-    chromium: WebDriver, db: Database, servidor: str, anfitrion: str, capturas: Path  # noqa: F811
+    chromium: WebDriver,
+    db: Database,
+    servidor: str,
+    anfitrion: str,
+    capturas: Path,  # noqa: F811
 ) -> None:
     maria = id_de(db, MARIA)
     pagos_antes = contar(db, Pago)
@@ -175,13 +188,19 @@ def test_the_card_in_dark_shows_the_servers_refusal_of_a_bad_amount_and_nothing_
 
 @pytest.mark.parametrize("tema", ["light", "dark"])
 def test_the_search_list_shows_each_customer_with_the_exact_balance(
-    chromium: WebDriver, servidor: str, anfitrion: str, capturas: Path, tema: str  # noqa: F811
+    chromium: WebDriver,
+    servidor: str,
+    anfitrion: str,
+    capturas: Path,
+    tema: str,  # noqa: F811
 ) -> None:
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "empresa"}, tema=tema)
 
     esperar(chromium).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#lista .fila")) == 2)
     filas = {
-        f.find_element(By.CSS_SELECTOR, ".nombre").text: f.find_element(By.CSS_SELECTOR, ".importe .valor").text
+        f.find_element(By.CSS_SELECTOR, ".nombre").text: f.find_element(
+            By.CSS_SELECTOR, ".importe .valor"
+        ).text
         for f in chromium.find_elements(By.CSS_SELECTOR, ".fila")
     }
     assert filas == {"Juan Carlos Pérez": "850.50", "Roberto González Vega": "3200.00"}
@@ -190,12 +209,17 @@ def test_the_search_list_shows_each_customer_with_the_exact_balance(
 
 
 def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_is_opened_once(
-    chromium: WebDriver, db: Database, servidor: str, anfitrion: str  # noqa: F811
+    chromium: WebDriver,
+    db: Database,
+    servidor: str,
+    anfitrion: str,  # noqa: F811
 ) -> None:
     maria = id_de(db, MARIA)
     tickets_antes = contar(db, Ticket)
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "maria garcia"})
-    fila = esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{maria}']")))
+    fila = esperar(chromium).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{maria}']"))
+    )
     assert "1250.00" in fila.text
     fila.click()
     esperar_texto(chromium, "ficha-nombre", "María García López")
@@ -203,8 +227,12 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
     assert chromium.switch_to.active_element == chromium.find_element(By.ID, "ficha-nombre")
 
     chromium.find_element(By.ID, "nuevo-ticket").click()
-    esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo"))).send_keys("No llega la factura")
-    chromium.find_element(By.ID, "ticket-descripcion").send_keys("La clienta no recibió la factura de noviembre.")
+    esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo"))).send_keys(
+        "No llega la factura"
+    )
+    chromium.find_element(By.ID, "ticket-descripcion").send_keys(
+        "La clienta no recibió la factura de noviembre."
+    )
     Select(chromium.find_element(By.ID, "ticket-prioridad")).select_by_value("alta")
     chromium.find_element(By.ID, "ticket-crear").click()
 
@@ -213,7 +241,11 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
     with db.lectura() as conn:
         ticket = conn.execute(select(Ticket.__table__).order_by(Ticket.id.desc())).first()
     assert (ticket.cliente_id, ticket.titulo, ticket.prioridad, ticket.estado) == (
-        maria, "No llega la factura", "alta", "abierto")
+        maria,
+        "No llega la factura",
+        "alta",
+        "abierto",
+    )
     assert f"#{ticket.id:06d}" in texto_de(chromium, "ficha-aviso")
 
     chromium.find_element(By.ID, "volver").click()
@@ -221,14 +253,24 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
 
 
 def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
-    chromium: WebDriver, db: Database, servidor: str, anfitrion: str  # noqa: F811
+    chromium: WebDriver,
+    db: Database,
+    servidor: str,
+    anfitrion: str,  # noqa: F811
 ) -> None:
     with db.escritura() as conn:
         hostil = conn.execute(
-            insert(Cliente.__table__).values(
-                nombre=HOSTIL, email="hostil@ejemplo.com", telefono="<b>0</b>", saldo=Decimal("10.00"),
-                saldo_inicial=Decimal("10.00"), activo=True, busqueda=texto_busqueda(HOSTIL, "hostil@ejemplo.com"),
-            ).returning(Cliente.__table__.c.id)
+            insert(Cliente.__table__)
+            .values(
+                nombre=HOSTIL,
+                email="hostil@ejemplo.com",
+                telefono="<b>0</b>",
+                saldo=Decimal("10.00"),
+                saldo_inicial=Decimal("10.00"),
+                activo=True,
+                busqueda=texto_busqueda(HOSTIL, "hostil@ejemplo.com"),
+            )
+            .returning(Cliente.__table__.c.id)
         ).scalar_one()
 
     abrir_vista(chromium, servidor, anfitrion, "consultarSaldo", {"clienteId": hostil})
@@ -239,7 +281,9 @@ def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
     assert no_hay_alerta(chromium)
 
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "hostil@ejemplo.com"})
-    fila = esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{hostil}']")))
+    fila = esperar(chromium).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{hostil}']"))
+    )
     assert fila.find_element(By.CSS_SELECTOR, ".nombre").text == HOSTIL
     assert chromium.find_elements(By.CSS_SELECTOR, "img") == []
     chromium.switch_to.default_content()
@@ -249,7 +293,12 @@ def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
 @pytest.mark.anyio
 @pytest.mark.parametrize("tema", ["light", "dark"])
 async def test_the_dashboard_shows_the_tools_figures_and_a_bar_per_ticket_state(
-    chromium: WebDriver, client: Client, servidor: str, anfitrion: str, capturas: Path, tema: str  # noqa: F811
+    chromium: WebDriver,
+    client: Client,
+    servidor: str,
+    anfitrion: str,
+    capturas: Path,
+    tema: str,  # noqa: F811
 ) -> None:
     cifras = ok(await call(client, "estadisticas"))
     abrir_vista(chromium, servidor, anfitrion, "estadisticas", {}, tema=tema)

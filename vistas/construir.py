@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
             destino.write_text(html, encoding="utf-8")
             print(f"{destino.relative_to(FUENTE.parent)}: {len(html.encode()):,} bytes", file=sys.stderr)
     if desfasadas:
-        print(f"desactualizadas: {', '.join(desfasadas)} (ejecute python vistas/construir.py)", file=sys.stderr)
+        print(
+            f"desactualizadas: {', '.join(desfasadas)} (ejecute python vistas/construir.py)", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""MCP Apps views (extension ``io.modelcontextprotocol/ui``): the customer card, the search list, the dashboard.
+"""MCP Apps views (extension io.modelcontextprotocol/ui): the customer card, the search list, the dashboard.
 
 Three ``ui://`` HTML resources (``text/html;profile=mcp-app``) that a host renders in a
 sandboxed iframe next to the answer of ``consultarSaldo``, ``buscarCliente`` and
@@ -37,13 +37,25 @@ class Vista:
 
 
 VISTAS = (
-    Vista("consultarSaldo", "cliente.html", "Ficha del cliente",
-          "Datos, saldo, últimos pagos y tickets abiertos de un cliente, con botones para abrir un ticket "
-          "o registrar un pago."),
-    Vista("buscarCliente", "busqueda.html", "Resultados de la búsqueda",
-          "Lista de clientes encontrados; al elegir uno se muestra su ficha."),
-    Vista("estadisticas", "panel.html", "Panel de estadísticas",
-          "Clientes, tickets por estado y pagos de hoy, con un gráfico."),
+    Vista(
+        "consultarSaldo",
+        "cliente.html",
+        "Ficha del cliente",
+        "Datos, saldo, últimos pagos y tickets abiertos de un cliente, con botones para abrir un ticket "
+        "o registrar un pago.",
+    ),
+    Vista(
+        "buscarCliente",
+        "busqueda.html",
+        "Resultados de la búsqueda",
+        "Lista de clientes encontrados; al elegir uno se muestra su ficha.",
+    ),
+    Vista(
+        "estadisticas",
+        "panel.html",
+        "Panel de estadísticas",
+        "Clientes, tickets por estado y pagos de hoy, con un gráfico.",
+    ),
 )
 RECURSO_DE = {vista.herramienta: vista.uri for vista in VISTAS}
 
@@ -62,8 +74,12 @@ def apps_con_vistas() -> Apps:
     apps = Apps()
     for vista in VISTAS:
         apps.add_html_resource(
-            vista.uri, html(vista.archivo), name=vista.archivo, title=vista.titulo,
-            description=vista.descripcion, prefers_border=True,
+            vista.uri,
+            html(vista.archivo),
+            name=vista.archivo,
+            title=vista.titulo,
+            description=vista.descripcion,
+            prefers_border=True,
         )
     return apps
 
@@ -85,7 +101,9 @@ class SoloConApps:
         if ctx.method == "tools/list" and client_supports_apps(ctx):
             return {**resultado, "tools": [_con_vista(t) for t in resultado.get("tools", [])]}
         if ctx.method == "resources/list" and not client_supports_apps(ctx):
-            visibles = [r for r in resultado.get("resources", []) if not str(r.get("uri", "")).startswith("ui://")]
+            visibles = [
+                r for r in resultado.get("resources", []) if not str(r.get("uri", "")).startswith("ui://")
+            ]
             return {**resultado, "resources": visibles}
         return resultado
 
