@@ -13,6 +13,7 @@ Without the bundle or the browser the tests are skipped, saying so; under CI the
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from decimal import Decimal
@@ -74,6 +75,7 @@ def abrir_vista(
     herramienta: str,
     argumentos: dict[str, Any],
     tema: str = "light",
+    resultado: dict[str, Any] | None = None,
 ) -> None:
     """Load the host page on the server's origin, open the tool's view in it, and switch into the view."""
     driver.get(f"{base}/health/live")
@@ -81,7 +83,7 @@ def abrir_vista(
     resultado = driver.execute_async_script(
         "const listo = arguments[arguments.length - 1];"
         "abrirVista(arguments[0]).then(listo, (e) => listo('ERROR ' + (e && e.stack || e)));",
-        {"herramienta": herramienta, "argumentos": argumentos, "tema": tema},
+        {"herramienta": herramienta, "argumentos": argumentos, "tema": tema, "resultado": resultado},
     )
     assert resultado == "ok", resultado
     driver.switch_to.frame(driver.find_element(By.ID, "vista"))
@@ -315,3 +317,43 @@ async def test_the_dashboard_shows_the_tools_figures_and_a_bar_per_ticket_state(
     assert barras == {k: str(v) for k, v in t.items() if k != "total"}
     assert chromium.execute_script("return document.documentElement.dataset.tema") == tema
     capturar(chromium, capturas, f"vista-panel{'-oscuro' if tema == 'dark' else ''}.png")
+
+
+@pytest.mark.anyio
+async def test_reversals_in_the_shape_issue_9_gives_consultarSaldo_are_shown_on_the_card_as_text(
+    chromium: WebDriver,  # noqa: F811
+    client: Client,
+    db: Database,
+    servidor: str,
+    anfitrion: str,
+) -> None:
+    maria = id_de(db, MARIA)
+    datos = ok(await call(client, "consultarSaldo", {"clienteId": maria}))
+    # Today's answer plus what issue 9 adds: movements of type "anulacion" and totals in the summary.
+    datos["ultimos_movimientos"] = [
+        {
+            "tipo": "anulacion",
+            "id": 1,
+            "pago_id": 3,
+            "monto": "50.00",
+            "descripcion": HOSTIL,
+            "fecha": "2026-11-30T18:00:00Z",
+        },
+        {
+            "tipo": "pago",
+            "id": 3,
+            "pago_id": 3,
+            "monto": "150.00",
+            "descripcion": "Pago en ventanilla",
+            "fecha": "2026-11-30T15:00:00Z",
+        },
+    ]
+    datos["resumen"] |= {"anulaciones_total": 1, "total_anulado": "50.00"}
+    posterior = {"content": [{"type": "text", "text": json.dumps(datos)}], "structuredContent": datos}
+    abrir_vista(chromium, servidor, anfitrion, "consultarSaldo", {"clienteId": maria}, resultado=posterior)
+
+    esperar_texto(chromium, "ficha-saldo", "1250.00")
+    (fila,) = chromium.find_elements(By.CSS_SELECTOR, "#ficha-anulaciones-filas tr")
+    assert [td.text for td in fila.find_elements(By.TAG_NAME, "td")][1:] == ["Pago 3", HOSTIL, "50.00"]
+    assert texto_de(chromium, "ficha-resumen").endswith("Anulado: 50.00 (1)")
+    assert chromium.find_elements(By.CSS_SELECTOR, "img") == []

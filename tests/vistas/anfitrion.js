@@ -15,7 +15,8 @@ const MIME = "text/html;profile=mcp-app";
 
 window.registro = [];  // what the bridge saw, for the test to read
 
-window.abrirVista = async ({ herramienta, argumentos, tema }) => {
+// `resultado`, when given, is sent to the view instead of the tool's own answer: a later shape of it.
+window.abrirVista = async ({ herramienta, argumentos, tema, resultado: otro }) => {
   document.documentElement.style.colorScheme = tema;
   document.body.replaceChildren();
   document.body.style.cssText = `margin:0;padding:24px;background:${tema === "dark" ? "#0d0f12" : "#e9ecef"}`;
@@ -58,7 +59,7 @@ window.abrirVista = async ({ herramienta, argumentos, tema }) => {
   await listo;
   window.registro.push("initialized");
   await bridge.sendToolInput({ arguments: argumentos });
-  const resultado = await client.callTool({ name: herramienta, arguments: argumentos });
+  const resultado = otro || await client.callTool({ name: herramienta, arguments: argumentos });
   await bridge.sendToolResult(resultado);
   window.registro.push("tool-result");
   return "ok";

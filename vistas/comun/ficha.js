@@ -31,8 +31,9 @@ const Ficha = (() => {
     texto("ficha-registro", fecha(c.fecha_registro));
     texto("ficha-saldo", datos.saldo);
     const r = datos.resumen || {};
+    const anulado = r.anulaciones_total ? ` · Anulado: ${r.total_anulado} (${r.anulaciones_total})` : "";
     texto("ficha-resumen", `Tickets abiertos: ${r.tickets_abiertos} de ${r.tickets_total} · Pagos: ${r.pagos_total}`
-      + ` · Último pago: ${fecha(r.fecha_ultimo_pago)}`);
+      + ` · Último pago: ${fecha(r.fecha_ultimo_pago)}${anulado}`);
     for (const id of ["nuevo-ticket", "registrar-pago"]) {
       $(id).disabled = !c.activo;
       $(id).title = c.activo ? "" : "El cliente está dado de baja";
@@ -51,14 +52,22 @@ const Ficha = (() => {
     $("ficha-sin-pagos").hidden = pagos.length > 0;
   }
 
-  // Reversals (anulaciones) arrive with a later version of consultarSaldo: shown when present.
+  // A payment that lists its own reversals (as listarPagos does) shows them next to it.
   function anulacionesDe(pago) {
     const lista = Array.isArray(pago.anulaciones) ? pago.anulaciones : [];
     return lista.map((a) => el("span", { clase: "secundario", texto: ` (anulado: ${a.monto})` }));
   }
 
+  // Reversals come with issue 9's consultarSaldo as movements of type "anulacion" (or as a list of their own).
+  function anulaciones() {
+    if (Array.isArray(datos.anulaciones)) return datos.anulaciones;
+    const movimientos = Array.isArray(datos.ultimos_movimientos) ? datos.ultimos_movimientos : [];
+    return movimientos.filter((m) => m.tipo === "anulacion")
+      .map((m) => ({ fecha: m.fecha, pago_id: m.pago_id, motivo: m.descripcion, monto: m.monto }));
+  }
+
   function pintarAnulaciones() {
-    const lista = Array.isArray(datos.anulaciones) ? datos.anulaciones : [];
+    const lista = anulaciones();
     $("ficha-anulaciones-filas").replaceChildren(...lista.map((a) => el("tr", {},
       el("td", { clase: "fecha", texto: fecha(a.fecha, true) }),
       el("td", { texto: a.pago_id != null ? "Pago " + a.pago_id : "—" }),
