@@ -118,11 +118,11 @@ def contar(db: Database, modelo: Any, *condiciones: Any) -> int:  # noqa: ANN401
 
 
 def test_the_card_shows_the_exact_balance_and_a_double_clicked_payment_is_registered_once(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     db: Database,
     servidor: str,
     anfitrion: str,
-    capturas: Path,  # noqa: F811
+    capturas: Path,
 ) -> None:
     maria = id_de(db, MARIA)
     pagos_antes = contar(db, Pago, Pago.cliente_id == maria)
@@ -165,11 +165,11 @@ def test_the_card_shows_the_exact_balance_and_a_double_clicked_payment_is_regist
 
 
 def test_the_card_in_dark_shows_the_servers_refusal_of_a_bad_amount_and_nothing_is_paid(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     db: Database,
     servidor: str,
     anfitrion: str,
-    capturas: Path,  # noqa: F811
+    capturas: Path,
 ) -> None:
     maria = id_de(db, MARIA)
     pagos_antes = contar(db, Pago)
@@ -190,11 +190,11 @@ def test_the_card_in_dark_shows_the_servers_refusal_of_a_bad_amount_and_nothing_
 
 @pytest.mark.parametrize("tema", ["light", "dark"])
 def test_the_search_list_shows_each_customer_with_the_exact_balance(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     servidor: str,
     anfitrion: str,
     capturas: Path,
-    tema: str,  # noqa: F811
+    tema: str,
 ) -> None:
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "empresa"}, tema=tema)
 
@@ -211,10 +211,10 @@ def test_the_search_list_shows_each_customer_with_the_exact_balance(
 
 
 def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_is_opened_once(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     db: Database,
     servidor: str,
-    anfitrion: str,  # noqa: F811
+    anfitrion: str,
 ) -> None:
     maria = id_de(db, MARIA)
     tickets_antes = contar(db, Ticket)
@@ -255,10 +255,10 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
 
 
 def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     db: Database,
     servidor: str,
-    anfitrion: str,  # noqa: F811
+    anfitrion: str,
 ) -> None:
     with db.escritura() as conn:
         hostil = conn.execute(
@@ -295,12 +295,12 @@ def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
 @pytest.mark.anyio
 @pytest.mark.parametrize("tema", ["light", "dark"])
 async def test_the_dashboard_shows_the_tools_figures_and_a_bar_per_ticket_state(
-    chromium: WebDriver,
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     client: Client,
     servidor: str,
     anfitrion: str,
     capturas: Path,
-    tema: str,  # noqa: F811
+    tema: str,
 ) -> None:
     cifras = ok(await call(client, "estadisticas"))
     abrir_vista(chromium, servidor, anfitrion, "estadisticas", {}, tema=tema)
@@ -321,7 +321,7 @@ async def test_the_dashboard_shows_the_tools_figures_and_a_bar_per_ticket_state(
 
 @pytest.mark.anyio
 async def test_reversals_in_the_shape_issue_9_gives_consultarSaldo_are_shown_on_the_card_as_text(
-    chromium: WebDriver,  # noqa: F811
+    chromium: WebDriver,  # noqa: F811 - the fixture imported above
     client: Client,
     db: Database,
     servidor: str,
