@@ -228,7 +228,14 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
     assert texto_de(chromium, "ficha-saldo") == "1250.00"
     assert chromium.switch_to.active_element == chromium.find_element(By.ID, "ficha-nombre")
 
-    chromium.find_element(By.ID, "nuevo-ticket").click()
+    # With the keyboard alone: Enter opens the form in its first field, Esc closes it and goes back.
+    boton = chromium.find_element(By.ID, "nuevo-ticket")
+    boton.send_keys(Keys.ENTER)
+    titulo = esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo")))
+    assert chromium.switch_to.active_element == titulo
+    titulo.send_keys(Keys.ESCAPE)
+    assert not titulo.is_displayed() and chromium.switch_to.active_element == boton
+    boton.send_keys(Keys.ENTER)
     esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo"))).send_keys(
         "No llega la factura"
     )

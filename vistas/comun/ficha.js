@@ -172,14 +172,18 @@ const Ficha = (() => {
     $("registrar-pago").addEventListener("click", () => abrir("form-pago", "registrar-pago"));
     $("form-ticket").addEventListener("submit", crearTicket);
     $("form-pago").addEventListener("submit", registrarPago);
+    // Closing a form (Cancelar or Esc) gives the focus back to the button that opened it.
+    const cerrarDesde = (formulario) => {
+      cerrarFormularios();
+      $(formulario.id === "form-pago" ? "registrar-pago" : "nuevo-ticket").focus();
+    };
     for (const b of document.querySelectorAll("#ficha .cancelar")) {
-      b.addEventListener("click", () => {
-        const boton = b.closest("form").id === "form-pago" ? "registrar-pago" : "nuevo-ticket";
-        cerrarFormularios();
-        $(boton).focus();
-      });
+      b.addEventListener("click", () => cerrarDesde(b.closest("form")));
     }
-    $("ficha").addEventListener("keydown", (e) => { if (e.key === "Escape") cerrarFormularios(); });
+    $("ficha").addEventListener("keydown", (e) => {
+      const formulario = e.target.closest && e.target.closest("form");
+      if (e.key === "Escape" && formulario) cerrarDesde(formulario);
+    });
   }
 
   return { mostrar, preparar };
