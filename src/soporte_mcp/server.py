@@ -27,6 +27,7 @@ from soporte_mcp.state import AppState
 from soporte_mcp.tools import registrar_herramientas
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
+from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def build_server(
         log_level=settings.log_level.upper(),
         token_verifier=auth[0],
         auth=auth[1],
+        extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
     )
     registrar_herramientas(server)
     registrar_recursos(server)
