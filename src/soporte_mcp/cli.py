@@ -273,7 +273,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
     if aviso := aviso_de_host(red):
-        click.echo(aviso, err=True)
+        anunciar(settings.log_format, aviso, logging.WARNING)
     anunciar(settings.log_format, f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · "
              f"salud en /health{panel} · {red.workers} proceso(s) · {seguridad}")
     if red.workers == 1:

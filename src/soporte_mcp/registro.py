@@ -77,9 +77,9 @@ def configurar(formato: str, nivel: int | str | None = None) -> None:
             logging.getLogger(nombre).setLevel(logging.INFO)
 
 
-def anunciar(formato: str, texto: str) -> None:
-    """``serve``'s start-up line: plain on stderr, or one more JSON object in JSON mode."""
+def anunciar(formato: str, texto: str, nivel: int = logging.INFO) -> None:
+    """A line of ``serve``'s start (the banner, a warning): plain on stderr, or one more JSON object in JSON mode."""
     if formato == "json":
-        logging.getLogger(INICIO).info(texto)
+        logging.getLogger(INICIO).log(nivel, texto)
     else:
         print(texto, file=sys.stderr, flush=True)
