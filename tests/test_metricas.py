@@ -241,3 +241,23 @@ def test_serve_removes_the_metrics_directory_a_killed_server_left_behind(monkeyp
         assert nueva is not None and nueva.is_dir() and str(os.getpid()) in nueva.name
     finally:
         metricas.borrar_directorio(nueva)
+
+
+def test_a_dead_workers_in_flight_gauge_is_dropped_and_its_counters_kept(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    muerto = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    for archivo, nombre, valor_escrito in (("gauge_livesum", "soporte_solicitudes_en_curso", 3.0),
+                                           ("counter", "soporte_pagos_total", 2.0)):
+        datos = MmapedDict(str(tmp_path / f"{archivo}_{muerto}.db"))
+        datos.write_value(mmap_key(nombre, nombre, [], [], "x"), valor_escrito, 0.0)
+        datos.close()
+    monkeypatch.setenv(metricas.ENV_DIRECTORIO, str(tmp_path))
+    tabla = muestras(metricas.exposicion()[0].decode())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{muerto}.db"]
+    assert (valor(tabla, "soporte_pagos_total"), valor(tabla, "soporte_solicitudes_en_curso")) == (2.0, 0.0)
