@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.movimientos import listar_pagos

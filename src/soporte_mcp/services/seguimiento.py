@@ -27,9 +27,15 @@ from soporte_mcp.errors import (
 )
 from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import validacion
-from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
+from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
-from soporte_mcp.services.schemas import CambioTicket, ListaTickets, TicketActualizado, TicketResumen, numero_ticket
+from soporte_mcp.services.schemas import (
+    CambioTicket,
+    ListaTickets,
+    TicketActualizado,
+    TicketResumen,
+    numero_ticket,
+)
 from soporte_mcp.services.texto import normalizar
 
 tickets = Ticket.__table__

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 
 from soporte_mcp.db.models import ESTADOS_TICKET, METODOS_PAGO, PRIORIDADES
-from soporte_mcp.errors import DatoInvalido, EstadoInvalido, LimiteInvalido, MetodoPagoInvalido, PrioridadInvalida
+from soporte_mcp.errors import (
+    DatoInvalido,
+    EstadoInvalido,
+    LimiteInvalido,
+    MetodoPagoInvalido,
+    PrioridadInvalida,
+)
 from soporte_mcp.services.texto import normalizar
 
 
