@@ -32,8 +32,9 @@ CAMPOS = ("monto", "metodo_pago", "descripcion", "clave")
 
 class PagosAdmin(SoloLectura, model=Pago):
     name, name_plural, icon = "Pago", "Pagos", "fa-solid fa-money-bill"
-    column_list = ["id", "fecha", "cliente_id", "monto", "metodo_pago", "descripcion", "saldo_anterior",
-                   "saldo_posterior", "procesado_por", "anular"]
+    # "anular" next to the amount: the table scrolls sideways and the action should not hide at its far end.
+    column_list = ["id", "fecha", "cliente_id", "monto", "anular", "metodo_pago", "descripcion", "saldo_anterior",
+                   "saldo_posterior", "procesado_por"]
     column_details_exclude_list = ["huella"]
     column_searchable_list = ["descripcion", "procesado_por"]
     column_sortable_list = ["id", "fecha", "monto"]
