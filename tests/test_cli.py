@@ -72,6 +72,9 @@ def test_synthetic_customers_are_deterministic_for_a_seed_and_reconciled(tmp_pat
         db = Database.from_url(url)
         with db.lectura() as conn:
             filas = conn.execute(select(Cliente.nombre, Cliente.email, Cliente.saldo).order_by(Cliente.id)).all()
+            # Synthetic tickets are searchable by listarTickets' texto like any other.
+            assert conn.execute(select(Ticket.id).where(Ticket.id > 6, Ticket.busqueda == "")).first() is None
+            assert conn.execute(select(Ticket.id).where(Ticket.id > 6)).first() is not None
         db.dispose()
         return filas
 

@@ -123,9 +123,10 @@ Busca clientes por nombre o email y devuelve sus datos básicos con el id y el s
 Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
 Sin resultados devuelve una lista vacía y una sugerencia.\
 """, 'query': 'Nombre, apellidos o email del cliente, completos o en parte ("maria garcia", "García", "juan.perez@empresa.com"). No distingue mayúsculas ni tildes; las palabras pueden ir en cualquier orden.', 'limite': 'Máximo de clientes a devolver (1 a 50).', 'incluirInactivos': 'Incluir clientes dados de baja (por defecto solo activos).'}, 'consultarSaldo': {'description': """\
-Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos y un resumen.
+Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos, sus 5 últimos movimientos (pagos y anulaciones) y un resumen.
 
-El resumen cuenta sus tickets (total y abiertos), sus pagos y la fecha del último pago.
+El resumen cuenta sus tickets (total y abiertos), sus pagos, la fecha del último pago y sus
+anulaciones (cantidad y total anulado).
 Úsela para "¿cuál es el saldo de…?", "muéstrame el balance del cliente 2". Los importes
 son dólares con dos decimales, como texto ("1250.00").\
 """, 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.'}, 'crearTicket': {'description': """\
