@@ -12,6 +12,7 @@ from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import anulaciones, movimientos
+from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
@@ -85,7 +86,8 @@ async def listar_pagos(
                    json_schema_extra={"minimum": 1, "maximum": movimientos.LIMITE_MAXIMO})
     ] = movimientos.LIMITE_POR_DEFECTO,
     cursor: Annotated[
-        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.")
+        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.",
+                         max_length=cursores.LARGO_MAXIMO)
     ] = None,
 ) -> ListaPagos:
     """Lista los pagos de un cliente, el más reciente primero, cada uno con sus anulaciones y lo que aún puede anularse.

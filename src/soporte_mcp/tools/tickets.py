@@ -9,6 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES
+from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import seguimiento
 from soporte_mcp.services import tickets as servicio
 from soporte_mcp.services.auditoria import Tipo
@@ -71,7 +72,8 @@ async def listar_tickets(
                    json_schema_extra={"minimum": 1, "maximum": seguimiento.LIMITE_MAXIMO})
     ] = seguimiento.LIMITE_POR_DEFECTO,
     cursor: Annotated[
-        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.")
+        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.",
+                         max_length=cursores.LARGO_MAXIMO)
     ] = None,
 ) -> ListaTickets:
     """Lista tickets, el más reciente primero: número (#000042), cliente, título, estado, prioridad, asignado, fechas y versión.
