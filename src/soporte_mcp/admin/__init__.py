@@ -44,7 +44,13 @@ def montar_admin(
     from soporte_mcp.admin.acceso import Acceso
     from soporte_mcp.admin.anulaciones import AnulacionesAdmin
     from soporte_mcp.admin.pagos import PagosAdmin
-    from soporte_mcp.admin.vistas import ClientesAdmin, HistorialAdmin, HistorialTicketsAdmin, TicketsAdmin, formatos
+    from soporte_mcp.admin.vistas import (
+        ClientesAdmin,
+        HistorialAdmin,
+        HistorialTicketsAdmin,
+        TicketsAdmin,
+        formatos,
+    )
 
     if not usuario.strip():
         raise ConfiguracionInvalida("SOPORTE_ADMIN_USER está vacío: indique el usuario del panel")

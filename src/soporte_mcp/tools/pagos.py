@@ -12,12 +12,12 @@ from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import anulaciones, movimientos
-from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
 from soporte_mcp.tools.clientes import ClienteId
+from soporte_mcp.tools.tickets import Cursor
 
 
 async def registrar_pago(
@@ -85,10 +85,7 @@ async def listar_pagos(
         int, Field(description="Máximo de pagos por página (1 a 50).",
                    json_schema_extra={"minimum": 1, "maximum": movimientos.LIMITE_MAXIMO})
     ] = movimientos.LIMITE_POR_DEFECTO,
-    cursor: Annotated[
-        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.",
-                         max_length=cursores.LARGO_MAXIMO)
-    ] = None,
+    cursor: Cursor = None,
 ) -> ListaPagos:
     """Lista los pagos de un cliente, el más reciente primero, cada uno con sus anulaciones y lo que aún puede anularse.
 
