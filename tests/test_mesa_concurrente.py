@@ -104,3 +104,21 @@ async def test_200_concurrent_partial_reversals_never_reverse_more_than_the_paym
     assert len(filas) == len(aceptadas) and sum(filas) == anulado
     assert saldo == MONTO_PAGO - anulado
     assert verificar_saldos(db=db) == [] and verificar_anulaciones(db=db) == []
+
+
+def test_concurrent_retries_of_one_reversal_with_one_key_reverse_once(db: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from soporte_mcp.services.anulaciones import anular_pago
+
+    def anular(_: int):  # noqa: ANN202
+        return anular_pago(db=db, llamada=Llamada("anularPago"), pago_id=12, motivo="Devolución", monto="30",
+                           clave_idempotencia="misma-anulacion")
+
+    with ThreadPoolExecutor(8) as pool:
+        resultados = list(pool.map(anular, range(16)))
+    assert len({r.anulacion_id for r in resultados}) == 1 and sum(not r.repetido for r in resultados) == 1
+    with db.lectura() as conn:
+        assert conn.execute(select(Anulacion.monto).where(Anulacion.pago_id == 12)).scalars().all() == [Decimal("30.00")]
+        assert conn.execute(select(Cliente.saldo).where(Cliente.id == 4)).scalar_one() == Decimal("2070.75")
+    assert verificar_saldos(db=db) == []
