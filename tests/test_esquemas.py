@@ -114,7 +114,9 @@ Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve e
 
 Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
 cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
-para "comprobar": cada llamada sin idempotencyKey registra otro pago.\
+para "comprobar": cada llamada sin idempotencyKey registra otro pago. Si el cliente MCP lo
+admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
+lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.\
 """, 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.', 'monto': 'Importe en dólares, mayor que 0 y hasta 999999.99, con dos decimales como máximo: 500, 150.5, "1250.75" o "$1250.75" (sin separador de miles ni exponente).', 'descripcion': 'Concepto del pago, opcional.', 'metodoPago': 'efectivo, tarjeta, transferencia (por defecto) o cheque. "Transferencia bancaria" → transferencia; "con tarjeta de crédito" → tarjeta.', 'idempotencyKey': 'Clave única de este pago (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: el pago no se duplica.'}})
 
 

@@ -5,15 +5,63 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.schemas import PagoRegistrado
-from soporte_mcp.tools._comun import ESCRITURA, ejecutar, publicar
+from soporte_mcp.services.confirmacion import Confirmacion
+from soporte_mcp.services.pagos import PreviaPago
+from soporte_mcp.tools._comun import ESCRITURA, ejecutar, estado, publicar
+from soporte_mcp.tools._confirmacion import ConfirmarPago, Pregunta, confirmacion, preguntar
 from soporte_mcp.tools.clientes import ClienteId
+
+
+async def previa_pago(
+    ctx: Context,
+    clienteId: int,  # noqa: N803
+    monto: Decimal | str,
+    metodoPago: str,  # noqa: N803
+    descripcion: str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaPago | None:
+    """What the confirmation form shows (None: no form, the service refuses the call or nobody is asked)."""
+    app = estado(ctx)
+    if app.settings.confirmar_pagos == "nunca":
+        return None
+    return await app.db.run(
+        servicio.previa_pago, db=app.db, cliente_id=clienteId, monto=monto, metodo_pago=metodoPago,
+        descripcion=descripcion, clave_idempotencia=idempotencyKey,
+    )
+
+
+def pregunta_pago(previa: PreviaPago | None) -> Pregunta | None:
+    """The form's message. It names the live balance and the customer's last payment, so that after any
+    payment it is another question and a recorded "yes" cannot be replayed into a second payment."""
+    if previa is None or previa.repetido:  # a retry of a payment already made answers without asking
+        return None
+    ultimo = f"#{previa.vista.ultimo_pago}" if previa.vista.ultimo_pago else "ninguno"
+    mensaje = (
+        "Confirme el pago antes de registrarlo:\n"
+        f"Cliente: #{previa.cliente_id} {previa.cliente_nombre}\n"
+        f"Monto: ${previa.monto:.2f}\n"
+        f"Método de pago: {previa.metodo_pago}\n"
+        f"Concepto: {previa.descripcion}\n"
+        f"Saldo actual: ${previa.vista.saldo:.2f}\n"
+        f"Saldo después del pago: ${previa.saldo_despues:.2f}\n"
+        f"Último pago registrado del cliente: {ultimo}"
+    )
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_pago(
+    ctx: Context, previa: Annotated[PreviaPago | None, Resolve(previa_pago)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_pago(previa))
 
 
 async def registrar_pago(
@@ -27,6 +75,9 @@ async def registrar_pago(
         ),
     ],
     ctx: Context,
+    # Filled by the SDK before the body runs, never by the client (hidden from the input schema).
+    previa: Annotated[PreviaPago | None, Resolve(previa_pago)],
+    respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_pago)],
     descripcion: Annotated[str | None, Field(description="Concepto del pago, opcional.")] = None,
     metodoPago: Annotated[  # noqa: N803
         str,
@@ -48,11 +99,14 @@ async def registrar_pago(
 
     Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
     cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
-    para "comprobar": cada llamada sin idempotencyKey registra otro pago.
+    para "comprobar": cada llamada sin idempotencyKey registra otro pago. Si el cliente MCP lo
+    admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
+    lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.
     """
     return await ejecutar(
         ctx, servicio.registrar_pago, cliente_id=clienteId, monto=monto, descripcion=descripcion,
         metodo_pago=metodoPago, clave_idempotencia=idempotencyKey,
+        confirmacion=confirmacion(respuesta, pregunta_pago(previa)),
     )
 
 
