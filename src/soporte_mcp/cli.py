@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
-from soporte_mcp.config import SCOPES, Settings
+from soporte_mcp.config import POLITICAS_CONFIRMACION, SCOPES, Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import SoporteError
@@ -110,6 +110,13 @@ TOKENS_FILE = click.option(
               help="Public URL of the MCP endpoint, e.g. https://soporte.example/mcp: the tokens' audience, "
               "and where the protected-resource metadata points (env SOPORTE_PUBLIC_URL).")
 @click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without authentication.")
+@click.option(
+    "--confirmar-pagos", type=click.Choice(POLITICAS_CONFIRMACION), default="auto", show_default=True,
+    envvar="SOPORTE_CONFIRMAR_PAGOS",
+    help="Cuándo pide el servidor al usuario que confirme un pago en un formulario (MCP elicitation): auto, si "
+    "su cliente MCP puede mostrarlo; siempre, y rechaza los pagos de clientes que no pueden; nunca "
+    "(env SOPORTE_CONFIRMAR_PAGOS).",
+)
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -161,6 +168,7 @@ ENTORNO_TRABAJADOR = {
     "SOPORTE_DATABASE_URL": "database_url", "SOPORTE_TIMEZONE": "timezone", "SOPORTE_TOKENS_FILE": "tokens_file",
     "SOPORTE_RATE_LIMIT": "rate_limit", "SOPORTE_OAUTH_ISSUER": "oauth_issuer",
     "SOPORTE_OAUTH_JWKS_URL": "oauth_jwks_url", "SOPORTE_PUBLIC_URL": "public_url",
+    "SOPORTE_CONFIRMAR_PAGOS": "confirmar_pagos",
 }
 
 
@@ -190,8 +198,19 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
         if valor is not None:
             os.environ[variable] = str(valor)
     os.environ.update({ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
+    _secreto_compartido(settings)
     uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
                 workers=red.workers, **opciones)
+
+
+def _secreto_compartido(settings: Settings) -> None:
+    """One key for every worker to seal and open a confirmation's requestState (a 2026-07-28 client's
+    answer may come back to any worker). Generated here, once, unless the operator set one: then a
+    restart or a rolling deploy of several servers keeps accepting answers in flight."""
+    if settings.request_state_secret is None:
+        import secrets
+
+        os.environ["SOPORTE_REQUEST_STATE_SECRET"] = secrets.token_hex(32)
 
 
 @main.command()

@@ -77,6 +77,10 @@ def build_http_app(
         from soporte_mcp.admin import montar_admin
 
         montar_admin(app, db, **panel, zona=settings.zone)
+    if not stateless and (settings is None or settings.confirmar_pagos != "nunca"):
+        from soporte_mcp.formularios_http import sse_para_formularios
+
+        app = sse_para_formularios(server, app, ruta=MCP_PATH)  # type: ignore[assignment]
     limite = settings.limite_por_minuto() if settings else 0
     return LimiteDeTasa(app, por_minuto=limite, ruta=MCP_PATH) if limite > 0 else app
 
