@@ -6,14 +6,14 @@ import pytest
 
 pytestmark = pytest.mark.anyio
 
-HERRAMIENTAS = ["buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
+HERRAMIENTAS = ["buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas", "anularPago"]
 
 
 async def tools(client) -> dict:  # noqa: ANN001
     return {t.name: t for t in (await client.list_tools()).tools}
 
 
-async def test_the_five_tools_keep_their_names_and_flat_arguments(client) -> None:  # noqa: ANN001
+async def test_the_tools_keep_their_names_and_flat_arguments(client) -> None:  # noqa: ANN001
     t = await tools(client)
     assert sorted(t) == sorted(HERRAMIENTAS)
     args = {n: sorted(h.input_schema["properties"]) for n, h in t.items()}
@@ -23,7 +23,9 @@ async def test_the_five_tools_keep_their_names_and_flat_arguments(client) -> Non
         "crearTicket": ["clienteId", "descripcion", "prioridad", "titulo"],
         "registrarPago": ["clienteId", "descripcion", "idempotencyKey", "metodoPago", "monto"],
         "estadisticas": [],
+        "anularPago": ["idempotencyKey", "monto", "motivo", "pagoId"],
     }
+    assert t["anularPago"].input_schema["required"] == ["pagoId", "motivo"]
     assert t["registrarPago"].input_schema["required"] == ["clienteId", "monto"]
     assert t["crearTicket"].input_schema["required"] == ["clienteId", "titulo", "descripcion"]
 
@@ -86,7 +88,15 @@ async def test_the_text_the_model_reads_is_pinned(client) -> None:  # noqa: ANN0
         nombre: {"description": h.description, **{a: p["description"] for a, p in h.input_schema["properties"].items()}}
         for nombre, h in sorted((await tools(client)).items())
     }
-    assert textos == snapshot({'buscarCliente': {'description': """\
+    assert textos == snapshot({'anularPago': {'description': """\
+Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el saldo anterior, el nuevo y lo que aún puede anularse.
+
+Úsela cuando el usuario pida anular, revertir o devolver un pago ("se registró por error",
+"devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
+aparte, enlazada a él. Si no conoce el id del pago, use antes listarPagos con el cliente.
+Confirme con el usuario el pago y el importe antes de llamarla; sin idempotencyKey cada
+llamada anula otra vez. Rechaza montos mayores que lo que queda por anular.\
+""", 'pagoId': 'Id numérico del pago (p. ej. 17). Si no lo conoce, búsquelo con listarPagos.', 'motivo': 'Por qué se anula, en una frase (obligatorio): "se registró por error", "devolución al cliente".', 'monto': 'Importe a anular en dólares, para una anulación parcial ("50", 50.25). Si lo omite, se anula todo lo que queda por anular del pago.', 'idempotencyKey': 'Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: no se anula dos veces.'}, 'buscarCliente': {'description': """\
 Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
 
 Úsela primero cuando el usuario nombra a un cliente sin dar su id ("Busca a María García",

@@ -270,21 +270,28 @@ def upgrade(settings: Settings) -> None:
 @db.command()
 @click.pass_obj
 def check(settings: Settings) -> None:
-    """Verify that every balance equals opening balance + payments; exit 1 naming those that do not."""
-    from soporte_mcp.services.conciliacion import verificar_saldos
+    """Verify that every balance equals opening balance + payments - reversals, and that no payment is
+    reversed beyond its amount; exit 1 naming every customer and payment that breaks either."""
+    from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
 
     with errores_claros():
         database = abrir(settings)
         try:
             descuadres = verificar_saldos(db=database)
+            sobreanulados = verificar_anulaciones(db=database)
         finally:
             database.dispose()
-    if not descuadres:
-        click.echo("Todos los saldos cuadran con sus pagos.")
+    if not descuadres and not sobreanulados:
+        click.echo("Todos los saldos cuadran con sus pagos y anulaciones; ningún pago está anulado de más.")
         return
     for d in descuadres:
         click.echo(f"Cliente {d.cliente_id} ({d.nombre}): saldo {d.saldo:.2f}, esperado {d.esperado:.2f}", err=True)
-    raise click.ClickException(f"{len(descuadres)} cliente(s) con el saldo descuadrado.")
+    for p in sobreanulados:
+        click.echo(f"Pago {p.pago_id} (cliente {p.cliente_id}) de {p.monto:.2f}: {p.motivo} "
+                   f"(anulado {p.anulado:.2f})", err=True)
+    raise click.ClickException(
+        f"{len(descuadres)} cliente(s) con el saldo descuadrado y {len(sobreanulados)} pago(s) anulados de más."
+    )
 
 
 @main.group()

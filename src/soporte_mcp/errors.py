@@ -4,7 +4,8 @@
     ├── Rechazo                     the request is refused; nothing was changed
     │   ├── NoEncontrado            a referenced record does not exist
     │   │   ├── ClienteNoEncontrado
-    │   │   └── TicketNoEncontrado
+    │   │   ├── TicketNoEncontrado
+    │   │   └── PagoNoEncontrado
     │   ├── HerramientaDesconocida  the client called a tool this server does not have
     │   ├── DatoInvalido            an argument is malformed or out of range
     │   │   ├── ArgumentoInvalido   rejected by the tool's input schema, before any rule ran
@@ -13,12 +14,23 @@
     │   │   ├── MontoInvalido
     │   │   ├── PrioridadInvalida
     │   │   ├── MetodoPagoInvalido
-    │   │   └── LimiteInvalido
+    │   │   ├── LimiteInvalido
+    │   │   ├── EstadoInvalido
+    │   │   ├── CursorInvalido
+    │   │   ├── RangoFechasInvalido
+    │   │   ├── SinCambios
+    │   │   ├── MotivoRequerido
+    │   │   └── MontoExcedeReversible
     │   ├── ClienteInactivo         the customer exists but is deactivated
     │   ├── ClaveIdempotenciaReutilizada
+    │   ├── TransicionInvalida      a ticket state the state table does not allow next
+    │   ├── TicketCerrado           a closed ticket admits no change
+    │   ├── VersionDesactualizada   a change made on a stale copy of a ticket
+    │   ├── PagoYaAnulado           nothing of the payment is left to reverse
     │   ├── PermisoDenegado         the caller's credential does not allow this operation
     │   ├── NoConfirmado            the person declined or cancelled the confirmation form
-    │   │   └── PagoNoConfirmado
+    │   │   ├── PagoNoConfirmado
+    │   │   └── AnulacionNoConfirmada
     │   ├── ConfirmacionNoDisponible  confirmation is required and this client cannot be asked
     │   └── ConfirmacionDesactualizada  what the person confirmed no longer holds at write time
     ├── BaseDeDatosNoDisponible     the database cannot be reached or opened (retryable)
@@ -80,6 +92,18 @@ class TicketNoEncontrado(NoEncontrado):
     def __init__(self, ticket_id: int) -> None:
         super().__init__(f"No existe un ticket con id {ticket_id}.")
         self.ticket_id = ticket_id
+
+
+class PagoNoEncontrado(NoEncontrado):
+    """No payment has the given id."""
+
+    codigo = "pago_no_encontrado"
+
+    def __init__(self, pago_id: int) -> None:
+        super().__init__(
+            f"No existe un pago con id {pago_id}. Use listarPagos con el id del cliente para ver sus pagos."
+        )
+        self.pago_id = pago_id
 
 
 class DatoInvalido(Rechazo):
@@ -144,6 +168,78 @@ class LimiteInvalido(DatoInvalido):
     codigo = "limite_invalido"
 
 
+class EstadoInvalido(DatoInvalido):
+    """A ticket state outside the list of states."""
+
+    codigo = "estado_invalido"
+
+
+class CursorInvalido(DatoInvalido):
+    """A page cursor this server did not hand out (tampered, truncated, or of another list)."""
+
+    codigo = "cursor_invalido"
+
+    def __init__(self, herramienta: str) -> None:
+        super().__init__(
+            f"El cursor no es válido para {herramienta}: use sin cambios el valor «siguiente» de la respuesta "
+            "anterior, o llame sin cursor para empezar desde el principio."
+        )
+
+
+class RangoFechasInvalido(DatoInvalido):
+    """A date range whose start comes after its end."""
+
+    codigo = "rango_fechas_invalido"
+
+
+class SinCambios(DatoInvalido):
+    """An update that names nothing to change."""
+
+    codigo = "sin_cambios"
+
+
+class MotivoRequerido(DatoInvalido):
+    """A reversal needs a reason."""
+
+    codigo = "motivo_requerido"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Falta el motivo de la anulación: indique en una frase por qué se anula el pago "
+            "(p. ej. \"se registró por error\")."
+        )
+
+
+class MontoExcedeReversible(DatoInvalido):
+    """A reversal larger than what remains of the payment."""
+
+    codigo = "monto_excede_reversible"
+
+
+class TransicionInvalida(Rechazo):
+    """A ticket cannot move from its state to the one asked for."""
+
+    codigo = "transicion_invalida"
+
+
+class TicketCerrado(Rechazo):
+    """A closed ticket is final."""
+
+    codigo = "ticket_cerrado"
+
+
+class VersionDesactualizada(Rechazo):
+    """The ticket changed since the caller read it (optimistic concurrency)."""
+
+    codigo = "version_desactualizada"
+
+
+class PagoYaAnulado(Rechazo):
+    """The payment has been reversed in full already."""
+
+    codigo = "pago_ya_anulado"
+
+
 class ClienteInactivo(Rechazo):
     """The customer exists but is deactivated, and the operation needs an active one."""
 
@@ -158,14 +254,14 @@ class ClienteInactivo(Rechazo):
 
 
 class ClaveIdempotenciaReutilizada(Rechazo):
-    """An idempotency key already used for a payment with other arguments."""
+    """An idempotency key already used for a payment (or a reversal) with other arguments."""
 
     codigo = "clave_idempotencia_reutilizada"
 
-    def __init__(self, clave: str) -> None:
+    def __init__(self, clave: str, que: str = "un pago") -> None:
         super().__init__(
-            f"La clave de idempotencia {clave!r} ya se usó para un pago con otros datos. "
-            "Use una clave nueva para un pago distinto; repita los mismos datos solo para reintentar."
+            f"La clave de idempotencia {clave!r} ya se usó para {que} con otros datos. "
+            f"Use una clave nueva para {que} distinto; repita los mismos datos solo para reintentar."
         )
 
 

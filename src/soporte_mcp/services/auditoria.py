@@ -61,6 +61,7 @@ class Tipo(StrEnum):
     CREACION = "creacion"
     ACTUALIZACION = "actualizacion"
     PAGO = "pago"
+    ANULACION = "anulacion"
 
     @property
     def escribe(self) -> bool:

@@ -11,6 +11,7 @@ from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
 from soporte_mcp.services.schemas import TicketCreado, TicketDetalle, numero_ticket
+from soporte_mcp.services.texto import texto_ticket
 
 tickets = Ticket.__table__
 
@@ -44,6 +45,8 @@ def crear_ticket(
                 prioridad=prioridad_ok,
                 estado="abierto",
                 fecha_creacion=fecha,
+                version=1,
+                busqueda=texto_ticket(titulo_ok, descripcion_ok),
             )
             .returning(tickets.c.id)
         ).scalar_one()

@@ -1,4 +1,4 @@
-"""registrarPago."""
+"""registrarPago and anularPago."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from typing import Annotated
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
+from soporte_mcp.services import anulaciones
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
-from soporte_mcp.services.schemas import PagoRegistrado
 from soporte_mcp.services.confirmacion import Confirmacion
 from soporte_mcp.services.pagos import PreviaPago
+from soporte_mcp.services.schemas import AnulacionRegistrada, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, ejecutar, estado, publicar
 from soporte_mcp.tools._confirmacion import ConfirmarPago, Pregunta, confirmacion, preguntar
 from soporte_mcp.tools.clientes import ClienteId
@@ -110,5 +112,54 @@ async def registrar_pago(
     )
 
 
+# It takes money back from a balance: hosts should ask the user before each call.
+ANULACION = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+PagoId = Annotated[
+    int,
+    Field(
+        description="Id numérico del pago (p. ej. 17). Si no lo conoce, búsquelo con listarPagos.",
+        json_schema_extra={"minimum": 1},
+    ),
+]
+
+
+async def anular_pago(
+    pagoId: PagoId,  # noqa: N803
+    motivo: Annotated[
+        str,
+        Field(description="Por qué se anula, en una frase (obligatorio): \"se registró por error\", "
+                          "\"devolución al cliente\"."),
+    ],
+    ctx: Context,
+    monto: Annotated[
+        Decimal | str | None,
+        Field(
+            description="Importe a anular en dólares, para una anulación parcial (\"50\", 50.25). "
+            "Si lo omite, se anula todo lo que queda por anular del pago."
+        ),
+    ] = None,
+    idempotencyKey: Annotated[  # noqa: N803
+        str | None,
+        Field(
+            description="Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, "
+            "repita la misma clave: no se anula dos veces."
+        ),
+    ] = None,
+) -> AnulacionRegistrada:
+    """Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el saldo anterior, el nuevo y lo que aún puede anularse.
+
+    Úsela cuando el usuario pida anular, revertir o devolver un pago ("se registró por error",
+    "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
+    aparte, enlazada a él. Si no conoce el id del pago, use antes listarPagos con el cliente.
+    Confirme con el usuario el pago y el importe antes de llamarla; sin idempotencyKey cada
+    llamada anula otra vez. Rechaza montos mayores que lo que queda por anular.
+    """
+    return await ejecutar(
+        ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey
+    )
+
+
 def registrar(server: MCPServer) -> None:
     publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA, Tipo.PAGO)
+    publicar(server, anular_pago, "anularPago", "Anular pago", ANULACION, Tipo.ANULACION)
