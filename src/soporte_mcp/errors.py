@@ -290,6 +290,20 @@ class PagoNoConfirmado(NoConfirmado):
         )
 
 
+class AnulacionNoConfirmada(NoConfirmado):
+    """The person declined (or cancelled) the confirmation of a reversal."""
+
+    codigo = "anulacion_no_confirmada"
+
+    def __init__(self, pago_id: int, monto: str, *, cancelada: bool) -> None:
+        como = "canceló la confirmación" if cancelada else "respondió que no"
+        super().__init__(
+            f"El usuario no confirmó la anulación de ${monto} del pago {pago_id} ({como}): no se anuló nada. "
+            "No repita la llamada salvo que el usuario lo pida de nuevo.",
+            cancelada=cancelada,
+        )
+
+
 class ConfirmacionNoDisponible(Rechazo):
     """The server must ask the person (SOPORTE_CONFIRMAR_PAGOS=siempre) and this client cannot be asked."""
 

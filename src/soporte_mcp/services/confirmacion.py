@@ -12,8 +12,8 @@ payment).  The service, holding the write lock, then decides:
   saw → ``ConfirmacionDesactualizada``.  This is what stops one accepted answer
   from paying twice: the SDK re-accepts a recorded answer whenever the same
   question is asked again (it has no replay protection), and the question names
-  the live balance and the last payment, so it is never the same question after
-  a payment; two calls racing on one answer both pass the question but only the
+  the live balance and the last payment (and, for a reversal, what was already
+  reversed), so it is never the same question after a movement; two calls racing on one answer both pass the question but only the
   first finds the data unchanged here.
 
 Every outcome goes into the operation's audit row (``detalles["confirmacion"]``).
@@ -44,10 +44,12 @@ class Estado(StrEnum):
 
 @dataclass(frozen=True)
 class Vista:
-    """What the person saw when asked: the balance and the id of the customer's last payment (0: none)."""
+    """What the person saw when asked and must still hold when written: the customer's balance, and
+    ``marca``, whatever else changes with every movement (the id of the customer's last payment; for a
+    reversal, also what was already reversed of the payment)."""
 
     saldo: Decimal
-    ultimo_pago: int
+    marca: str
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,18 @@ class PreviaPago:
     monto: Decimal
     metodo_pago: str
     descripcion: str
-    vista: Vista
+    saldo: Decimal
+    ultimo_pago: int  # the id of the customer's last payment, 0 for none
     # A payment with this idempotency key exists already: the call returns it without asking.
     repetido: bool = False
 
     @property
     def saldo_despues(self) -> Decimal:
-        return self.vista.saldo + self.monto
+        return self.saldo + self.monto
+
+    @property
+    def vista(self) -> Vista:
+        return Vista(self.saldo, str(self.ultimo_pago))
 
 
 def previa_pago(
@@ -92,8 +97,7 @@ def previa_pago(
         repetido = clave is not None and _pago_por_clave(conn, clave) is not None
     if fila is None or not fila.activo:
         return None
-    return PreviaPago(cliente_id, fila.nombre, importe, metodo, _texto(descripcion),
-                      Vista(fila.saldo, fila[3]), repetido)
+    return PreviaPago(cliente_id, fila.nombre, importe, metodo, _texto(descripcion), fila.saldo, fila[3], repetido)
 
 
 def registrar_pago(
@@ -146,7 +150,7 @@ def _texto(descripcion: str | None) -> str:
 
 def _vista(conn: Connection, cliente_id: int) -> Vista:
     fila = conn.execute(VISTA, {"id": cliente_id}).one()
-    return Vista(fila.saldo, fila[3])
+    return Vista(fila.saldo, str(fila[3]))
 
 
 def _clave(valor: str | None) -> str | None:

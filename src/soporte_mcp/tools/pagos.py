@@ -16,6 +16,7 @@ from soporte_mcp.services import anulaciones
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.confirmacion import Confirmacion
+from soporte_mcp.services.anulaciones import PreviaAnulacion
 from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, ejecutar, estado, publicar
@@ -46,14 +47,14 @@ def pregunta_pago(previa: PreviaPago | None) -> Pregunta | None:
     payment it is another question and a recorded "yes" cannot be replayed into a second payment."""
     if previa is None or previa.repetido:  # a retry of a payment already made answers without asking
         return None
-    ultimo = f"#{previa.vista.ultimo_pago}" if previa.vista.ultimo_pago else "ninguno"
+    ultimo = f"#{previa.ultimo_pago}" if previa.ultimo_pago else "ninguno"
     mensaje = (
         "Confirme el pago antes de registrarlo:\n"
         f"Cliente: #{previa.cliente_id} {previa.cliente_nombre}\n"
         f"Monto: ${previa.monto:.2f}\n"
         f"Método de pago: {previa.metodo_pago}\n"
         f"Concepto: {previa.descripcion}\n"
-        f"Saldo actual: ${previa.vista.saldo:.2f}\n"
+        f"Saldo actual: ${previa.saldo:.2f}\n"
         f"Saldo después del pago: ${previa.saldo_despues:.2f}\n"
         f"Último pago registrado del cliente: {ultimo}"
     )
@@ -124,6 +125,47 @@ PagoId = Annotated[
 ]
 
 
+async def previa_anulacion(
+    ctx: Context,
+    pagoId: int,  # noqa: N803
+    motivo: str,
+    monto: Decimal | str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaAnulacion | None:
+    """What the confirmation form of a reversal shows (None: no form)."""
+    app = estado(ctx)
+    if app.settings.confirmar_pagos == "nunca":
+        return None
+    return await app.db.run(
+        anulaciones.previa_anulacion, db=app.db, pago_id=pagoId, motivo=motivo, monto=monto,
+        clave_idempotencia=idempotencyKey,
+    )
+
+
+def pregunta_anulacion(previa: PreviaAnulacion | None) -> Pregunta | None:
+    """The form's message; like a payment's, it names what changes with every movement (see pregunta_pago)."""
+    if previa is None or previa.repetido:
+        return None
+    ultimo = f"#{previa.ultimo_pago}" if previa.ultimo_pago else "ninguno"
+    mensaje = (
+        "Confirme la anulación antes de registrarla:\n"
+        f"Pago: #{previa.pago_id} de ${previa.pago_monto:.2f} ({previa.metodo_pago}); ya anulado: ${previa.anulado:.2f}\n"
+        f"Cliente: #{previa.cliente_id} {previa.cliente_nombre}\n"
+        f"Monto a anular: ${previa.monto:.2f}\n"
+        f"Motivo: {previa.motivo}\n"
+        f"Saldo actual: ${previa.saldo:.2f}\n"
+        f"Saldo después de la anulación: ${previa.saldo_despues:.2f}\n"
+        f"Último pago registrado del cliente: {ultimo}"
+    )
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_anulacion(
+    ctx: Context, previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_anulacion(previa))
+
+
 async def anular_pago(
     pagoId: PagoId,  # noqa: N803
     motivo: Annotated[
@@ -132,6 +174,9 @@ async def anular_pago(
                           "\"devolución al cliente\"."),
     ],
     ctx: Context,
+    # Filled by the SDK before the body runs, never by the client (hidden from the input schema).
+    previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)],
+    respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_anulacion)],
     monto: Annotated[
         Decimal | str | None,
         Field(
@@ -153,10 +198,13 @@ async def anular_pago(
     "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
     aparte, enlazada a él. Si no conoce el id del pago, use antes listarPagos con el cliente.
     Confirme con el usuario el pago y el importe antes de llamarla; sin idempotencyKey cada
-    llamada anula otra vez. Rechaza montos mayores que lo que queda por anular.
+    llamada anula otra vez. Rechaza montos mayores que lo que queda por anular. Si el cliente MCP
+    lo admite, el servidor pide al usuario que confirme la anulación en un formulario; si no la
+    confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.
     """
     return await ejecutar(
-        ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey
+        ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey,
+        confirmacion=confirmacion(respuesta, pregunta_anulacion(previa)),
     )
 
 
