@@ -91,20 +91,18 @@ def confirmacion(respuesta: ElicitationResult[ConfirmarPago], pregunta: Pregunta
     return Confirmacion(Estado.RECHAZADA)  # "accept" with the box left at no
 
 
-def puede_preguntar(ctx: Context) -> bool:
-    return _impedimento(ctx) is None
-
-
 def _impedimento(ctx: Context) -> str | None:
     """Why this client cannot be asked mid-call, in words for the refusal; None when it can."""
+    version = ctx.protocol_version
+    en_llamada = version is not None and is_version_at_least(version, PROTOCOLO_EN_LLAMADA)
+    # First: over stateless HTTP a 2025-11-25 request carries no capabilities at all (they were in an
+    # `initialize` that no process kept), so this is the real reason there.
+    if not en_llamada and not ctx.session.can_send_request:
+        return ("esta conexión no permite preguntar en mitad de una llamada (protocolo 2025-11-25 sobre HTTP "
+                "sin sesión, p. ej. con varios procesos)")
     capacidades = ctx.client_capabilities
     elicitation = capacidades.elicitation if capacidades is not None else None
     # A bare `elicitation: {}` means form support (the only mode before modes existed); url-only does not.
     if elicitation is None or (elicitation.form is None and elicitation.url is not None):
         return "su cliente MCP no admite formularios de confirmación (elicitation)"
-    version = ctx.protocol_version
-    en_llamada = version is not None and is_version_at_least(version, PROTOCOLO_EN_LLAMADA)
-    if not en_llamada and not ctx.session.can_send_request:
-        return ("esta conexión no permite preguntar en mitad de una llamada (protocolo 2025-11-25 sobre HTTP "
-                "sin sesión, p. ej. con varios procesos)")
     return None
