@@ -39,8 +39,8 @@
 
 Messages are Spanish because the people and the models reading them work in
 Spanish; each one says what to do next.  ``codigo`` is stable for programs: it
-reaches MCP clients in every refused call (``structuredContent.codigo`` and
-``_meta["soporte/codigo"]``, see tools/_errores.py) and the README lists them.
+reaches MCP clients in every refused call (``_meta["soporte/codigo"]``, see
+tools/_errores.py) and the README lists them.
 Register: everything a person or a model reads says "usted", never "tú".
 """
 
