@@ -86,7 +86,7 @@ async def test_a_declined_or_cancelled_payment_writes_nothing_and_is_audited_as_
     async with cliente(server, modo, Persona(accion)) as c:
         resultado = await c.call_tool("registrarPago", PAGO)
     assert error_code(resultado) == "pago_no_confirmado"
-    assert "no confirmó el pago de $500.00 al cliente 2" in resultado.structured_content["mensaje"]
+    assert "no confirmó el pago de $500.00 al cliente 2" in resultado.content[0].text
     assert business_state(db) == antes
     fila = ultima_auditoria(db)
     assert (fila.herramienta, fila.resultado, fila.cliente_id) == ("registrarPago", "rechazado", 2)
@@ -155,7 +155,7 @@ async def test_a_client_without_elicitation_under_siempre_is_refused_saying_why_
         assert "registrarPago" in {t.name for t in (await c.list_tools()).tools}
         resultado = await c.call_tool("registrarPago", PAGO)
     assert error_code(resultado) == "confirmacion_no_disponible"
-    assert "no admite formularios de confirmación" in resultado.structured_content["mensaje"]
+    assert "no admite formularios de confirmación" in resultado.content[0].text
     assert business_state(db) == antes
     fila = ultima_auditoria(db)
     assert (fila.resultado, fila.metadatos["confirmacion"]) == ("rechazado", "no_posible")

@@ -68,7 +68,7 @@ def _aceptar_y_rechazar(node: str, destino: dict[str, Any], db: Database) -> Non
     antes = business_state(db)
     rechazo = cliente_ts(node, destino, "decline")
     assert rechazo["resultados"][0]["isError"] is True
-    assert rechazo["resultados"][0]["structuredContent"]["codigo"] == "pago_no_confirmado"
+    assert rechazo["resultados"][0]["_meta"]["soporte/codigo"] == "pago_no_confirmado"
     assert "Saldo después del pago:" in rechazo["preguntas"][0]["message"]
     assert business_state(db) == antes
     si = cliente_ts(node, destino, "accept")

@@ -137,7 +137,7 @@ async def test_over_http_with_two_workers_under_siempre_a_2025_client_is_refused
     async with por_http(siempre.mcp_url, "legacy", Guion("accept")) as c:
         resultado = await c.call_tool("registrarPago", PAGO)
     assert error_code(resultado) == "confirmacion_no_disponible"
-    assert "sin sesión" in resultado.structured_content["mensaje"]
+    assert "sin sesión" in resultado.content[0].text
     assert business_state(db) == antes
     guion = Guion("accept")
     async with por_http(siempre.mcp_url, "2026-07-28", guion) as c:
