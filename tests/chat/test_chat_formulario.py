@@ -27,7 +27,7 @@ def test_the_servers_form_is_shown_and_a_yes_pays_without_a_second_question(chat
     r = chat("-i", input=f"{PETICION}\ns\n/exit\n")
 
     assert r.exit_code == 0, r.stderr
-    assert "El servidor soporte le pide:\nConfirme el pago antes de registrarlo:" in r.stderr
+    assert "El servidor soporte le pide:\n  Confirme el pago antes de registrarlo:" in r.stderr
     assert "Cliente: #2 Juan Carlos Pérez" in r.stderr and "Saldo después del pago: $1350.50" in r.stderr
     assert "¿Confirma la operación? (Sí: se registra tal como se muestra. No: no se registra nada.) [s/n]:" in r.stderr
     assert "¿Ejecutar registrarPago" not in r.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -59,7 +60,7 @@ class Formularios:
 
 def responder_en_terminal(servidor: str, params: ElicitRequestFormParams, *, aceptar: bool) -> ElicitResult:
     """Show the form on stderr and read its answers from stdin (or accept it, with --yes)."""
-    click.echo(f"\nEl servidor {servidor} le pide:\n{_texto(params.message)}", err=True)
+    click.echo(f"\nEl servidor {servidor} le pide:\n{textwrap.indent(_texto(params.message), '  ')}", err=True)
     campos: Mapping[str, Any] = params.requested_schema.get("properties") or {}
     requeridos = set(params.requested_schema.get("required") or [])
     if aceptar:
