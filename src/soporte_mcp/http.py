@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
 import os
 import socket
 from collections.abc import Sequence
@@ -10,6 +12,7 @@ from contextlib import suppress
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
@@ -21,11 +24,16 @@ from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.limites import LimiteDeTasa
+from soporte_mcp.registro import configurar_logging
 
 MCP_PATH = "/mcp"
-# How `serve --workers N` tells its worker processes where to listen (they build their own app).
+# How `serve --workers N` hands its worker processes (new interpreters that build their own app)
+# the whole validated Settings and where to listen: one JSON document (see entorno_trabajador).
+ENV_TRABAJADOR = "SOPORTE_TRABAJADOR_JSON"
+# Without it (bench/servir.py), a worker reads the SOPORTE_* variables like any Settings, and this host.
 ENV_HOST = "SOPORTE_HTTP_HOST"
-ENV_ALLOWED_HOSTS = "SOPORTE_ALLOWED_HOSTS"
+
+log = logging.getLogger(__name__)
 
 
 def build_http_app(
@@ -110,15 +118,39 @@ def es_loopback(host: str) -> bool:
         return False
 
 
+def entorno_trabajador(settings: Settings, *, host: str, allowed_hosts: Sequence[str]) -> dict[str, str]:
+    """The environment a worker of ``serve --workers N`` needs: every setting, already validated.
+
+    The whole model travels (secrets in clear: the variable goes only to our own child
+    processes, which inherit the SOPORTE_ADMIN_* secrets from the environment anyway), so
+    a new setting reaches the workers without a list to keep in step.
+    """
+    ajustes = {campo: valor.get_secret_value() if isinstance(valor, SecretStr) else valor
+               for campo, valor in settings.model_dump().items()}
+    documento = {"ajustes": ajustes, "host": host, "allowed_hosts": list(allowed_hosts)}
+    return {ENV_TRABAJADOR: json.dumps(documento, default=str)}
+
+
+def ajustes_de_trabajador() -> tuple[Settings, str, list[str]]:
+    """What :func:`entorno_trabajador` wrote: the settings, the host and the allowed host names."""
+    crudo = os.environ.get(ENV_TRABAJADOR)
+    if crudo is None:
+        return Settings(), os.environ.get(ENV_HOST, "127.0.0.1"), []
+    documento = json.loads(crudo)
+    return Settings(**documento["ajustes"]), documento["host"], documento["allowed_hosts"]
+
+
 def app_desde_entorno() -> ASGIApp:
-    """The app of one worker of ``serve --workers N``, configured from ``SOPORTE_*`` variables."""
+    """The app of one worker of ``serve --workers N`` (see :func:`entorno_trabajador`)."""
     from soporte_mcp.server import build_server
 
-    settings = Settings()
+    settings, host, hosts = ajustes_de_trabajador()
+    configurar_logging(settings.log_level)
+    log.info("proceso %d listo: zona %s, límite %d/min, registro %s", os.getpid(), settings.timezone,
+             settings.limite_por_minuto(), settings.log_level)
     db = Database.from_url(settings.database_url)
-    hosts = [h for h in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if h]
     return build_http_app(
-        build_server(settings, db, auth=autenticacion(settings)), db, host=os.environ.get(ENV_HOST, "127.0.0.1"),
+        build_server(settings, db, auth=autenticacion(settings)), db, host=host,
         stateless=True, allowed_hosts=hosts, settings=settings,
     )
 

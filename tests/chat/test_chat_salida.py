@@ -51,7 +51,7 @@ def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, m
 def test_json_needs_a_one_shot_request(chat_http) -> None:  # noqa: ANN001
     r = chat_http("-i", "--json")
 
-    assert r.exit_code == 2 and "--json needs a one-shot request" in r.stderr
+    assert r.exit_code == 2 and "--json necesita una petición única" in r.stderr
 
 
 def test_an_empty_request_is_a_usage_error(chat_http) -> None:  # noqa: ANN001

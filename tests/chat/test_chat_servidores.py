@@ -85,7 +85,7 @@ def test_a_server_command_that_does_not_exist_is_a_one_line_error(chat, tmp_path
 @pytest.mark.parametrize(
     ("args", "fragmento"),
     [
-        (["-H", "Authorization: Bearer x"], "--header applies to --server URLs"),
+        (["-H", "Authorization: Bearer x"], "--header se aplica a las URL de --server"),
         (["--server", "http://127.0.0.1:1/mcp", "-H", "sin dos puntos"], "se espera 'Nombre: valor'"),
         (["--server", "ftp://servidor/mcp"], "no es una URL http(s)://"),
     ],
