@@ -30,10 +30,11 @@ from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 log = logging.getLogger(__name__)
 
 INSTRUCCIONES = (
-    "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir tickets, "
-    "registrar pagos y ver estadísticas. Use siempre las herramientas en lugar de suponer datos; "
-    "busque el id del cliente con buscarCliente cuando solo tenga su nombre o email; "
-    "si el cliente o el monto de un pago no están claros, pregunte antes de registrarlo. "
+    "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir, listar y "
+    "actualizar tickets, registrar, listar y anular pagos, y ver estadísticas. Use siempre las herramientas en "
+    "lugar de suponer datos; busque el id del cliente con buscarCliente cuando solo tenga su nombre o email, y "
+    "el de un ticket o un pago con listarTickets o listarPagos cuando el usuario no lo dé; "
+    "si el cliente o el monto de un pago o de una anulación no están claros, pregunte antes de hacerlo. "
     "Los importes son dólares con dos decimales."
 )
 

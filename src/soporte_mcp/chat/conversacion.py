@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import anyio
@@ -31,6 +32,14 @@ Si coinciden varios clientes o ninguno, pregunta a cuál se refiere antes de seg
 indicó; si falta alguno o es ambiguo, pregúntalo en lugar de suponerlo. Si el usuario ya los \
 dijo con claridad, no vuelvas a preguntar: la aplicación le pide la confirmación final de cada \
 operación que modifica datos.
+- Si el usuario da el número de un ticket o el id de un pago ("el ticket 3", "el pago 17"), \
+actúa sobre él directamente. Si no lo da ("el ticket de María", "su último pago"), lista antes \
+(listarTickets, listarPagos) y actúa sobre el que corresponda; si hay varios candidatos, pregunta \
+cuál. Si da el id y además nombra al cliente ("del pago 12 a Carlos"), comprueba con listarPagos \
+que el pago es de ese cliente antes de cambiarlo. Para "tickets abiertos" pide los estados \
+abierto, en_proceso y pendiente.
+- Antes de anular un pago, asegúrate del pago y del importe (todo lo que queda o una parte) y \
+pon el motivo que dio el usuario; una anulación no se deshace.
 - Si una herramienta devuelve un error, explícalo con sencillez y propone cómo seguir; si el \
 usuario rechaza una operación, no la repitas sin que te lo pida.
 - Responde siempre en el idioma en que te escribe el usuario, de forma breve y clara; los \
@@ -192,9 +201,10 @@ class Conversacion:
         return LlamadaHecha(pedida.nombre, None, pedida.argumentos, error)
 
 
-def instrucciones(de_servidores: Mapping[str, str]) -> str:
-    """The system prompt, followed by what each server says about its own tools."""
-    partes = [INSTRUCCIONES]
+def instrucciones(de_servidores: Mapping[str, str], hoy: date | None = None) -> str:
+    """The system prompt with today's date (for "este mes", "ayer"), then what each server says about its tools."""
+    hoy = hoy or datetime.now().astimezone().date()
+    partes = [f"{INSTRUCCIONES}\n- Hoy es {hoy.isoformat()}: úsalo para fechas relativas (\"hoy\", \"este mes\")."]
     partes += [f"Instrucciones del servidor {nombre}:\n{texto}" for nombre, texto in de_servidores.items()]
     return "\n\n".join(partes)
 

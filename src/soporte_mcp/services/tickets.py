@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select
 
-from soporte_mcp.db.models import Ticket, ahora
+from soporte_mcp.db.models import HistorialTicket, Ticket, ahora
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import ClienteInactivo, TicketNoEncontrado
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
-from soporte_mcp.services.schemas import TicketCreado, TicketDetalle, numero_ticket
+from soporte_mcp.services.schemas import CambioTicket, TicketCreado, TicketDetalle, numero_ticket
 from soporte_mcp.services.texto import texto_ticket
 
 tickets = Ticket.__table__
+historial = HistorialTicket.__table__
 
 
 def crear_ticket(
@@ -66,7 +67,7 @@ def crear_ticket(
 
 
 def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle:
-    """The ticket record (the ``ticket://`` resource), audited as a query.
+    """The ticket record with its history (the ``ticket://`` resource), audited as a query.
 
     Raises:
         TicketNoEncontrado: no ticket has that id.
@@ -75,7 +76,7 @@ def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle
         ticket = obtener_ticket(op.conn, ident)
         op.cliente_id = ticket.cliente_id
         op.descripcion = f"Lectura del ticket {ticket.numero}"
-        return ticket
+        return ticket.model_copy(update={"historial": historial_de(op.conn, ident)})
 
 
 def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:
@@ -87,4 +88,12 @@ def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
     if row is None:
         raise TicketNoEncontrado(ticket_id)
-    return TicketDetalle(numero=numero_ticket(row["id"]), **row)
+    return TicketDetalle(numero=numero_ticket(row["id"]), **{k: v for k, v in row.items() if k != "busqueda"})
+
+
+def historial_de(conn: Connection, ticket_id: int) -> list[CambioTicket]:
+    """A ticket's history, oldest first."""
+    filas = conn.execute(
+        select(historial).where(historial.c.ticket_id == ticket_id).order_by(historial.c.fecha, historial.c.id)
+    )
+    return [CambioTicket.model_validate(f) for f in filas]

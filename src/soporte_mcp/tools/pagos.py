@@ -1,7 +1,8 @@
-"""registrarPago and anularPago."""
+"""registrarPago, listarPagos and anularPago."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,14 +13,14 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import METODOS_PAGO
-from soporte_mcp.services import anulaciones
+from soporte_mcp.services import anulaciones, movimientos
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
-from soporte_mcp.services.confirmacion import Confirmacion
 from soporte_mcp.services.anulaciones import PreviaAnulacion
+from soporte_mcp.services.confirmacion import Confirmacion
 from soporte_mcp.services.pagos import PreviaPago
-from soporte_mcp.services.schemas import AnulacionRegistrada, PagoRegistrado
-from soporte_mcp.tools._comun import ESCRITURA, ejecutar, estado, publicar
+from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
+from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
 from soporte_mcp.tools._confirmacion import ConfirmarPago, Pregunta, confirmacion, preguntar
 from soporte_mcp.tools.clientes import ClienteId
 
@@ -125,6 +126,35 @@ PagoId = Annotated[
 ]
 
 
+async def listar_pagos(
+    clienteId: ClienteId,  # noqa: N803
+    ctx: Context,
+    desde: Annotated[
+        date | None,
+        Field(description="Primer día incluido, AAAA-MM-DD, en la zona horaria del servidor (campo zona_horaria). "
+                          "\"Este mes\" → el día 1 del mes en curso."),
+    ] = None,
+    hasta: Annotated[date | None, Field(description="Último día incluido, AAAA-MM-DD.")] = None,
+    limite: Annotated[
+        int, Field(description="Máximo de pagos por página (1 a 50).",
+                   json_schema_extra={"minimum": 1, "maximum": movimientos.LIMITE_MAXIMO})
+    ] = movimientos.LIMITE_POR_DEFECTO,
+    cursor: Annotated[
+        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.")
+    ] = None,
+) -> ListaPagos:
+    """Lista los pagos de un cliente, el más reciente primero, cada uno con sus anulaciones y lo que aún puede anularse.
+
+    Úsela para "muéstrame los pagos de Juan Pérez de este mes" (busque antes el id con
+    buscarCliente) y para encontrar el id de un pago antes de anularlo con anularPago.
+    Si «siguiente» no es null hay más: vuelva a llamarla con cursor=siguiente. Solo consulta.
+    """
+    return await ejecutar(
+        ctx, movimientos.listar_pagos, zona=estado(ctx).settings.zone, cliente_id=clienteId, desde=desde,
+        hasta=hasta, limite=limite, cursor=cursor,
+    )
+
+
 async def previa_anulacion(
     ctx: Context,
     pagoId: int,  # noqa: N803
@@ -210,4 +240,5 @@ async def anular_pago(
 
 def registrar(server: MCPServer) -> None:
     publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA, Tipo.PAGO)
+    publicar(server, listar_pagos, "listarPagos", "Listar pagos", LECTURA, Tipo.CONSULTA)
     publicar(server, anular_pago, "anularPago", "Anular pago", ANULACION, Tipo.ANULACION)
