@@ -287,3 +287,18 @@ def test_the_shared_secret_must_be_long_enough() -> None:
 def test_what_the_person_saw_includes_the_last_payment_so_equal_balances_differ(db) -> None:  # noqa: ANN001
     antes = pagos.previa_pago(db=db, cliente_id=2, monto="5").vista
     assert antes == Vista(Decimal("850.50"), "13")
+
+
+def test_serve_with_workers_hands_them_one_generated_key_unless_the_operator_set_one(settings) -> None:  # noqa: ANN001
+    from soporte_mcp.cli import _con_secreto_compartido
+    from soporte_mcp.http import ajustes_de_trabajador, entorno_trabajador
+
+    generado = _con_secreto_compartido(settings).request_state_secret.get_secret_value()
+    assert len(generado) >= 32 and generado != _con_secreto_compartido(settings).request_state_secret.get_secret_value()
+    propio = settings.model_copy(update={"request_state_secret": SecretStr("p" * 40)})
+    assert _con_secreto_compartido(propio) is propio
+    entorno = entorno_trabajador(_con_secreto_compartido(propio), host="127.0.0.1", allowed_hosts=[])
+    with pytest.MonkeyPatch.context() as mp:
+        for nombre, valor in entorno.items():
+            mp.setenv(nombre, valor)
+        assert ajustes_de_trabajador()[0].request_state_secret.get_secret_value() == "p" * 40
