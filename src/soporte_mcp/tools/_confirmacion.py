@@ -16,22 +16,33 @@ Policy (SOPORTE_CONFIRMAR_PAGOS): ``auto`` asks whenever the client can be
 asked and otherwise goes on, recording ``no_posible``; ``siempre`` refuses a
 client that cannot be asked; ``nunca`` never asks.
 
-A new operation plugs in with a ``previa`` resolver of its own and
-``preguntar(ctx, Pregunta(...))`` in a second one (see tools/pagos.py).
+The questions of registrarPago and anularPago are at the end of this module: a
+new operation plugs in with a ``previa_*`` resolver (its service's read of what
+the form shows), a ``pregunta_*`` (the message) and a ``preguntar_*`` resolver,
+and takes ``Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_*)]``
+in its tool (see tools/pagos.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.resolve import Elicit
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from soporte_mcp.services import anulaciones, pagos
+from soporte_mcp.services.anulaciones import PreviaAnulacion
 from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Estado, Vista
+from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.tools._comun import estado
+
+T = TypeVar("T")
 
 # Declared in the tool's _meta when the server asks the person itself, so that a client that would
 # ask too (soporte-chat) can leave it to the server. Absent under SOPORTE_CONFIRMAR_PAGOS=nunca.
@@ -106,3 +117,89 @@ def _impedimento(ctx: Context) -> str | None:
     if elicitation is None or (elicitation.form is None and elicitation.url is not None):
         return "su cliente MCP no admite formularios de confirmación (elicitation)"
     return None
+
+
+async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) -> T | None:  # noqa: ANN401
+    """The service's read of what the form shows; nothing under ``nunca``, where nobody is asked."""
+    app = estado(ctx)
+    if app.settings.confirmar_pagos == "nunca":
+        return None
+    return await app.db.run(servicio, db=app.db, **kwargs)
+
+
+def _mensaje(titulo: str, lineas: dict[str, str], ultimo_pago: int) -> str:
+    # The last line names the customer's last payment: with the balance, it makes the question a
+    # new one after any movement, so that a recorded "yes" cannot be replayed into a second write.
+    ultimo = f"#{ultimo_pago}" if ultimo_pago else "ninguno"
+    cuerpo = [f"{etiqueta}: {valor}" for etiqueta, valor in lineas.items()]
+    return "\n".join([titulo, *cuerpo, f"Último pago registrado del cliente: {ultimo}"])
+
+
+# registrarPago
+
+
+async def previa_pago(
+    ctx: Context,
+    clienteId: int,  # noqa: N803
+    monto: Decimal | str,
+    metodoPago: str,  # noqa: N803
+    descripcion: str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaPago | None:
+    return await _leer(ctx, pagos.previa_pago, cliente_id=clienteId, monto=monto, metodo_pago=metodoPago,
+                       descripcion=descripcion, clave_idempotencia=idempotencyKey)
+
+
+def pregunta_pago(previa: PreviaPago | None) -> Pregunta | None:
+    if previa is None or previa.repetido:  # a retry of a payment already made answers without asking
+        return None
+    mensaje = _mensaje("Confirme el pago antes de registrarlo:", {
+        "Cliente": f"#{previa.cliente_id} {previa.cliente_nombre}",
+        "Monto": f"${previa.monto:.2f}",
+        "Método de pago": previa.metodo_pago,
+        "Concepto": previa.descripcion,
+        "Saldo actual": f"${previa.saldo:.2f}",
+        "Saldo después del pago": f"${previa.saldo_despues:.2f}",
+    }, previa.ultimo_pago)
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_pago(
+    ctx: Context, previa: Annotated[PreviaPago | None, Resolve(previa_pago)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_pago(previa))
+
+
+# anularPago
+
+
+async def previa_anulacion(
+    ctx: Context,
+    pagoId: int,  # noqa: N803
+    motivo: str,
+    monto: Decimal | str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaAnulacion | None:
+    return await _leer(ctx, anulaciones.previa_anulacion, pago_id=pagoId, motivo=motivo, monto=monto,
+                       clave_idempotencia=idempotencyKey)
+
+
+def pregunta_anulacion(previa: PreviaAnulacion | None) -> Pregunta | None:
+    if previa is None or previa.repetido:
+        return None
+    mensaje = _mensaje("Confirme la anulación antes de registrarla:", {
+        "Pago": f"#{previa.pago_id} de ${previa.pago_monto:.2f} ({previa.metodo_pago}); "
+                f"ya anulado: ${previa.anulado:.2f}",
+        "Cliente": f"#{previa.cliente_id} {previa.cliente_nombre}",
+        "Monto a anular": f"${previa.monto:.2f}",
+        "Motivo": previa.motivo,
+        "Saldo actual": f"${previa.saldo:.2f}",
+        "Saldo después de la anulación": f"${previa.saldo_despues:.2f}",
+    }, previa.ultimo_pago)
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_anulacion(
+    ctx: Context, previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_anulacion(previa))

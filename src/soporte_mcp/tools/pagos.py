@@ -8,7 +8,7 @@ from typing import Annotated
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -17,55 +17,20 @@ from soporte_mcp.services import anulaciones, movimientos
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.anulaciones import PreviaAnulacion
-from soporte_mcp.services.confirmacion import Confirmacion
 from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
-from soporte_mcp.tools._confirmacion import ConfirmarPago, Pregunta, confirmacion, preguntar
+from soporte_mcp.tools._confirmacion import (
+    ConfirmarPago,
+    confirmacion,
+    pregunta_anulacion,
+    pregunta_pago,
+    preguntar_anulacion,
+    preguntar_pago,
+    previa_anulacion,
+    previa_pago,
+)
 from soporte_mcp.tools.clientes import ClienteId
-
-
-async def previa_pago(
-    ctx: Context,
-    clienteId: int,  # noqa: N803
-    monto: Decimal | str,
-    metodoPago: str,  # noqa: N803
-    descripcion: str | None,
-    idempotencyKey: str | None,  # noqa: N803
-) -> PreviaPago | None:
-    """What the confirmation form shows (None: no form, the service refuses the call or nobody is asked)."""
-    app = estado(ctx)
-    if app.settings.confirmar_pagos == "nunca":
-        return None
-    return await app.db.run(
-        servicio.previa_pago, db=app.db, cliente_id=clienteId, monto=monto, metodo_pago=metodoPago,
-        descripcion=descripcion, clave_idempotencia=idempotencyKey,
-    )
-
-
-def pregunta_pago(previa: PreviaPago | None) -> Pregunta | None:
-    """The form's message. It names the live balance and the customer's last payment, so that after any
-    payment it is another question and a recorded "yes" cannot be replayed into a second payment."""
-    if previa is None or previa.repetido:  # a retry of a payment already made answers without asking
-        return None
-    ultimo = f"#{previa.ultimo_pago}" if previa.ultimo_pago else "ninguno"
-    mensaje = (
-        "Confirme el pago antes de registrarlo:\n"
-        f"Cliente: #{previa.cliente_id} {previa.cliente_nombre}\n"
-        f"Monto: ${previa.monto:.2f}\n"
-        f"Método de pago: {previa.metodo_pago}\n"
-        f"Concepto: {previa.descripcion}\n"
-        f"Saldo actual: ${previa.saldo:.2f}\n"
-        f"Saldo después del pago: ${previa.saldo_despues:.2f}\n"
-        f"Último pago registrado del cliente: {ultimo}"
-    )
-    return Pregunta(mensaje, previa.vista)
-
-
-async def preguntar_pago(
-    ctx: Context, previa: Annotated[PreviaPago | None, Resolve(previa_pago)]
-) -> Elicit[ConfirmarPago] | Confirmacion:
-    return preguntar(ctx, pregunta_pago(previa))
 
 
 async def registrar_pago(
@@ -153,47 +118,6 @@ async def listar_pagos(
         ctx, movimientos.listar_pagos, zona=estado(ctx).settings.zone, cliente_id=clienteId, desde=desde,
         hasta=hasta, limite=limite, cursor=cursor,
     )
-
-
-async def previa_anulacion(
-    ctx: Context,
-    pagoId: int,  # noqa: N803
-    motivo: str,
-    monto: Decimal | str | None,
-    idempotencyKey: str | None,  # noqa: N803
-) -> PreviaAnulacion | None:
-    """What the confirmation form of a reversal shows (None: no form)."""
-    app = estado(ctx)
-    if app.settings.confirmar_pagos == "nunca":
-        return None
-    return await app.db.run(
-        anulaciones.previa_anulacion, db=app.db, pago_id=pagoId, motivo=motivo, monto=monto,
-        clave_idempotencia=idempotencyKey,
-    )
-
-
-def pregunta_anulacion(previa: PreviaAnulacion | None) -> Pregunta | None:
-    """The form's message; like a payment's, it names what changes with every movement (see pregunta_pago)."""
-    if previa is None or previa.repetido:
-        return None
-    ultimo = f"#{previa.ultimo_pago}" if previa.ultimo_pago else "ninguno"
-    mensaje = (
-        "Confirme la anulación antes de registrarla:\n"
-        f"Pago: #{previa.pago_id} de ${previa.pago_monto:.2f} ({previa.metodo_pago}); ya anulado: ${previa.anulado:.2f}\n"
-        f"Cliente: #{previa.cliente_id} {previa.cliente_nombre}\n"
-        f"Monto a anular: ${previa.monto:.2f}\n"
-        f"Motivo: {previa.motivo}\n"
-        f"Saldo actual: ${previa.saldo:.2f}\n"
-        f"Saldo después de la anulación: ${previa.saldo_despues:.2f}\n"
-        f"Último pago registrado del cliente: {ultimo}"
-    )
-    return Pregunta(mensaje, previa.vista)
-
-
-async def preguntar_anulacion(
-    ctx: Context, previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)]
-) -> Elicit[ConfirmarPago] | Confirmacion:
-    return preguntar(ctx, pregunta_anulacion(previa))
 
 
 async def anular_pago(
