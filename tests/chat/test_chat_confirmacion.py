@@ -13,7 +13,6 @@ PAGO = Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})])
 PETICION = "Registra un pago de $500 para el cliente 2"
 TICKET = Llamadas([("crearTicket", {"clienteId": 2, "titulo": "Sin servicio", "descripcion": "No tiene internet"})])
 PETICION_TICKET = "Abre un ticket para el cliente 2: no tiene internet"
-TICKETS_DEMO = 4
 
 
 def eco_del_resultado(p) -> str:  # noqa: ANN001
@@ -22,6 +21,7 @@ def eco_del_resultado(p) -> str:  # noqa: ANN001
 
 def test_a_yes_typed_at_the_confirmation_runs_the_tool(chat, modelo, db) -> None:  # noqa: ANN001
     # crearTicket: its server does not ask for it (registrarPago's form is in test_chat_formulario.py).
+    tickets = business_state(db)[2]
     modelo.guionar(TICKET, Texto(lambda p: f"Ticket {p.resultado()['numero']} creado."))
 
     r = chat("-i", input=f"{PETICION_TICKET}\ns\n/exit\n")
@@ -29,7 +29,7 @@ def test_a_yes_typed_at_the_confirmation_runs_the_tool(chat, modelo, db) -> None
     assert r.exit_code == 0, r.stderr
     assert "¿Ejecutar crearTicket (soporte)" in r.stderr and '"titulo": "Sin servicio"' in r.stderr
     assert "creado." in r.stdout
-    assert business_state(db)[2] == TICKETS_DEMO + 1
+    assert business_state(db)[2] == tickets + 1
 
 
 def test_a_no_goes_back_to_the_model_as_a_refusal_and_changes_nothing(chat, modelo, db) -> None:  # noqa: ANN001
