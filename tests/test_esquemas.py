@@ -114,7 +114,9 @@ Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese impor
 "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
 aparte, enlazada a él. Si no conoce el id del pago, use antes listarPagos con el cliente.
 Confirme con el usuario el pago y el importe antes de llamarla; sin idempotencyKey cada
-llamada anula otra vez. Rechaza montos mayores que lo que queda por anular.\
+llamada anula otra vez. Rechaza montos mayores que lo que queda por anular. Si el cliente MCP
+lo admite, el servidor pide al usuario que confirme la anulación en un formulario; si no la
+confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.\
 """, 'pagoId': 'Id numérico del pago (p. ej. 17). Si no lo conoce, búsquelo con listarPagos.', 'motivo': 'Por qué se anula, en una frase (obligatorio): "se registró por error", "devolución al cliente".', 'monto': 'Importe a anular en dólares, para una anulación parcial ("50", 50.25). Si lo omite, se anula todo lo que queda por anular del pago.', 'idempotencyKey': 'Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: no se anula dos veces.'}, 'buscarCliente': {'description': """\
 Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
 
@@ -157,7 +159,9 @@ Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve e
 
 Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
 cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
-para "comprobar": cada llamada sin idempotencyKey registra otro pago.\
+para "comprobar": cada llamada sin idempotencyKey registra otro pago. Si el cliente MCP lo
+admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
+lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.\
 """, 'clienteId': 'Id numérico del cliente (p. ej. 2). Si solo conoce el nombre o el email, use antes buscarCliente.', 'monto': 'Importe en dólares, mayor que 0 y hasta 999999.99, con dos decimales como máximo: 500, 150.5, "1250.75" o "$1250.75" (sin separador de miles ni exponente).', 'descripcion': 'Concepto del pago, opcional.', 'metodoPago': 'efectivo, tarjeta, transferencia (por defecto) o cheque. "Transferencia bancaria" → transferencia; "con tarjeta de crédito" → tarjeta.', 'idempotencyKey': 'Clave única de este pago (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: el pago no se duplica.'}})
 
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
 from soporte_mcp.clic import AJUSTES, Grupo  # before any decorator: click's own texts in Spanish
-from soporte_mcp.config import SCOPES, Settings
+from soporte_mcp.config import POLITICAS_CONFIRMACION, SCOPES, Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database, sqlite_file
 from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
@@ -147,6 +147,13 @@ TOKENS_FILE = click.option(
               envvar="SOPORTE_LOG_FORMAT",
               help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
               "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
+@click.option(
+    "--confirmar-pagos", type=click.Choice(POLITICAS_CONFIRMACION), default="auto", show_default=True,
+    envvar="SOPORTE_CONFIRMAR_PAGOS",
+    help="Cuándo pide el servidor al usuario que confirme un pago o una anulación en un formulario (MCP "
+    "elicitation): auto, si su cliente MCP puede mostrarlo; siempre, y rechaza a los clientes que no pueden; "
+    "nunca (variable SOPORTE_CONFIRMAR_PAGOS).",
+)
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -283,9 +290,21 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
         return
     # Each worker is a new process that builds its own app: it gets the whole validated settings
     # in one variable (see soporte_mcp.http.entorno_trabajador); the schema was migrated above, once.
+    settings = _con_secreto_compartido(settings)
     os.environ.update(entorno_trabajador(settings, host=red.host, allowed_hosts=red.allowed_hosts))
     uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
                 workers=red.workers, **opciones)
+
+
+def _con_secreto_compartido(settings: Settings) -> Settings:
+    """The settings with one key for every worker to seal and open a confirmation's requestState (a
+    2026-07-28 client's answer may come back to any worker). Generated here, once, unless the operator
+    set one: then several servers, or a restart, keep accepting answers in flight."""
+    if settings.request_state_secret is not None:
+        return settings
+    import secrets
+
+    return settings.model_copy(update={"request_state_secret": SecretStr(secrets.token_hex(32))})
 
 
 @main.command()

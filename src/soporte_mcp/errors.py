@@ -28,7 +28,12 @@
     │   ├── TicketCerrado           a closed ticket admits no change
     │   ├── VersionDesactualizada   a change made on a stale copy of a ticket
     │   ├── PagoYaAnulado           nothing of the payment is left to reverse
-    │   └── PermisoDenegado         the caller's credential does not allow this operation
+    │   ├── PermisoDenegado         the caller's credential does not allow this operation
+    │   ├── NoConfirmado            the person declined or cancelled the confirmation form
+    │   │   ├── PagoNoConfirmado
+    │   │   └── AnulacionNoConfirmada
+    │   ├── ConfirmacionNoDisponible  confirmation is required and this client cannot be asked
+    │   └── ConfirmacionDesactualizada  what the person confirmed no longer holds at write time
     ├── BaseDeDatosNoDisponible     the database cannot be reached or opened (retryable)
     ├── ErrorInterno                a bug: the details stay in the server's log
     └── ConfiguracionInvalida       a setting is unusable (tokens file, admin panel, chat options)
@@ -265,6 +270,72 @@ class ClaveIdempotenciaReutilizada(Rechazo):
             f"La clave de idempotencia {clave!r} ya se usó para {que} con otros datos. "
             f"Use una clave nueva para {que} distinto; repita los mismos datos solo para reintentar."
         )
+
+
+class NoConfirmado(Rechazo):
+    """The person was asked to confirm an operation that moves money and did not accept it."""
+
+    codigo = "no_confirmado"
+
+    def __init__(self, mensaje: str, *, cancelada: bool) -> None:
+        super().__init__(mensaje)
+        # The audit row keeps which of the two it was (see services/auditoria.registrar_fallo).
+        self.detalles = {"confirmacion": "cancelada" if cancelada else "rechazada"}
+
+
+class PagoNoConfirmado(NoConfirmado):
+    """The person declined (or cancelled) the confirmation of a payment."""
+
+    codigo = "pago_no_confirmado"
+
+    def __init__(self, cliente_id: int, monto: str, *, cancelada: bool) -> None:
+        como = "canceló la confirmación" if cancelada else "respondió que no"
+        super().__init__(
+            f"El usuario no confirmó el pago de ${monto} al cliente {cliente_id} ({como}): no se registró nada. "
+            "No repita la llamada salvo que el usuario lo pida de nuevo.",
+            cancelada=cancelada,
+        )
+
+
+class AnulacionNoConfirmada(NoConfirmado):
+    """The person declined (or cancelled) the confirmation of a reversal."""
+
+    codigo = "anulacion_no_confirmada"
+
+    def __init__(self, pago_id: int, monto: str, *, cancelada: bool) -> None:
+        como = "canceló la confirmación" if cancelada else "respondió que no"
+        super().__init__(
+            f"El usuario no confirmó la anulación de ${monto} del pago {pago_id} ({como}): no se anuló nada. "
+            "No repita la llamada salvo que el usuario lo pida de nuevo.",
+            cancelada=cancelada,
+        )
+
+
+class ConfirmacionNoDisponible(Rechazo):
+    """The server must ask the person (SOPORTE_CONFIRMAR_PAGOS=siempre) and this client cannot be asked."""
+
+    codigo = "confirmacion_no_disponible"
+
+    def __init__(self, que: str, motivo: str) -> None:
+        super().__init__(
+            f"Este servidor exige que el usuario confirme {que} en un formulario, y {motivo}: no se registró nada. "
+            "Indique al usuario que use un cliente MCP que admita formularios de confirmación (elicitation)."
+        )
+        self.detalles = {"confirmacion": "no_posible"}
+
+
+class ConfirmacionDesactualizada(Rechazo):
+    """The balance or the payments changed between the person's yes and the write."""
+
+    codigo = "confirmacion_desactualizada"
+
+    def __init__(self, que: str) -> None:
+        super().__init__(
+            f"Los datos que el usuario confirmó para {que} cambiaron antes de registrarlo (otro movimiento del "
+            "cliente): no se registró nada. Vuelva a llamar a la herramienta para que el usuario confirme "
+            "con los datos actuales."
+        )
+        self.detalles = {"confirmacion": "desactualizada"}
 
 
 class BaseDeDatosNoDisponible(SoporteError):

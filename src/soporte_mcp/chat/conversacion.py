@@ -189,11 +189,16 @@ class Conversacion:
                               es_error=True)
             return self._avisar_error(pedida, error)
         self.salida.llamada(herramienta, argumentos)
-        if not (herramienta.solo_lectura or self.auto_aprobar or self.aprobar(herramienta, argumentos)):
+        # A tool whose server asks the person in a form of its own is not asked about twice (see Caja).
+        confirma_el_servidor = self.caja.confirma_el_servidor(herramienta)
+        if not (herramienta.solo_lectura or self.auto_aprobar or confirma_el_servidor
+                or self.aprobar(herramienta, argumentos)):
             resultado = Resultado(RECHAZO.format(nombre=herramienta.nombre))
             self.salida.resultado(herramienta, resultado)
             return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado, aprobada=False)
         resultado = await self.caja.llamar(herramienta, argumentos)
+        if resultado.aviso:
+            self.salida.aviso(resultado.aviso)
         self.salida.resultado(herramienta, resultado)
         return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado)
 

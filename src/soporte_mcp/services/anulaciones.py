@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, bindparam, func, insert, select, type_coerce, update
@@ -19,15 +20,18 @@ from sqlalchemy import BigInteger, Connection, bindparam, func, insert, select, 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, ahora
 from soporte_mcp.errors import (
+    AnulacionNoConfirmada,
     ClaveIdempotenciaReutilizada,
     MontoExcedeReversible,
     MotivoRequerido,
     PagoNoEncontrado,
     PagoYaAnulado,
+    SoporteError,
 )
 from soporte_mcp.money import from_cents, parse_monto
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
-from soporte_mcp.services.pagos import _bloquear_clave, _clave
+from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
+from soporte_mcp.services.pagos import VISTA, _bloquear_clave, _clave
 from soporte_mcp.services.schemas import AnulacionRegistrada
 
 clientes = Cliente.__table__
@@ -55,6 +59,72 @@ RESTAR_DEL_SALDO = (
     .returning(clientes.c.saldo)
 )
 INSERTAR = insert(anulaciones).returning(*anulaciones.c)
+PAGO_PARA_VER = (
+    select(pagos.c.id, pagos.c.cliente_id, pagos.c.monto, pagos.c.metodo_pago, pagos.c.fecha)
+    .where(pagos.c.id == bindparam("id"))
+)
+
+
+@dataclass(frozen=True)
+class PreviaAnulacion:
+    """A reversal as the person is asked to confirm it: valid data and the live balance, nothing written."""
+
+    pago_id: int
+    pago_monto: Decimal
+    metodo_pago: str
+    cliente_id: int
+    cliente_nombre: str
+    monto: Decimal
+    motivo: str
+    anulado: Decimal  # already reversed of this payment
+    saldo: Decimal
+    ultimo_pago: int
+    # A reversal with this idempotency key exists already: the call returns it without asking.
+    repetido: bool = False
+
+    @property
+    def saldo_despues(self) -> Decimal:
+        return self.saldo - self.monto
+
+    @property
+    def vista(self) -> Vista:
+        return _marca(self.saldo, self.ultimo_pago, self.anulado)
+
+
+def previa_anulacion(
+    *, db: Database, pago_id: int, motivo: str | None, monto: object = None, clave_idempotencia: str | None = None
+) -> PreviaAnulacion | None:
+    """What the confirmation form of a reversal shows, read in a read transaction (never the write lock).
+
+    None when the reversal would be refused anyway: then nobody is asked and ``anular_pago`` refuses it.
+    """
+    try:
+        texto = _motivo(motivo)
+        pedido = None if monto is None or monto == "" else parse_monto(monto)
+        clave = _clave(clave_idempotencia)
+    except SoporteError:
+        return None
+    with db.lectura() as conn:
+        pago = conn.execute(PAGO_PARA_VER, {"id": pago_id}).first()
+        if pago is None:
+            return None
+        cliente = conn.execute(VISTA, {"id": pago.cliente_id}).one()
+        anulado = _anulado(conn, pago_id)
+        repetido = clave is not None and conn.execute(POR_CLAVE, {"clave": clave}).first() is not None
+    restante = pago.monto - anulado
+    if not repetido and (restante <= 0 or (pedido is not None and pedido > restante)):
+        return None
+    return PreviaAnulacion(pago.id, pago.monto, pago.metodo_pago, pago.cliente_id, cliente.nombre,
+                           restante if pedido is None else pedido, texto, anulado, cliente.saldo, cliente[3], repetido)
+
+
+def _marca(saldo: Decimal, ultimo_pago: int, anulado: Decimal) -> Vista:
+    return Vista(saldo, f"{ultimo_pago}/{anulado:.2f}")
+
+
+def _vista(conn: Connection, cliente_id: int, anulado: Decimal) -> Vista:
+    cliente = conn.execute(VISTA, {"id": cliente_id}).one()
+    return _marca(cliente.saldo, cliente[3], anulado)
 
 
 def anular_pago(
@@ -65,6 +135,7 @@ def anular_pago(
     motivo: str | None,
     monto: object = None,
     clave_idempotencia: str | None = None,
+    confirmacion: Confirmacion = SIN_PREGUNTA,
 ) -> AnulacionRegistrada:
     """Reverse ``monto`` of a payment (default: all that remains) and lower the balance by it.
 
@@ -78,6 +149,8 @@ def anular_pago(
         PagoYaAnulado: nothing of the payment is left to reverse.
         MontoExcedeReversible: ``monto`` is more than what remains reversible.
         ClaveIdempotenciaReutilizada: the key was used for a reversal with other data.
+        AnulacionNoConfirmada / ConfirmacionNoDisponible / ConfirmacionDesactualizada: how the person
+            answered the form did not allow it (see services/confirmacion.py).
     """
     with operacion(db, llamada, Tipo.ANULACION) as op:
         texto = _motivo(motivo)
@@ -96,6 +169,9 @@ def anular_pago(
                 return _repetir(op, pago, previa, huella, clave)
         anulado = _anulado(op.conn, pago_id)
         importe = _importe(pago, anulado, importe)
+        exigir(op, confirmacion, que=f"la anulación de ${importe:.2f} del pago {pago_id}",
+               actual=lambda: _vista(op.conn, pago.cliente_id, anulado),
+               no_confirmado=lambda cancelada: AnulacionNoConfirmada(pago_id, f"{importe:.2f}", cancelada=cancelada))
         return _aplicar(op, pago, anulado, importe, texto, clave, huella, llamada.usuario)
 
 
@@ -140,7 +216,7 @@ def _repetir(op: Operacion, pago, previa, huella: str, clave: str) -> AnulacionR
     if previa.huella != huella or previa.pago_id != pago.id:
         raise ClaveIdempotenciaReutilizada(clave, "una anulación")
     op.descripcion = f"Reintento de la anulación {previa.id} (clave {clave!r}): no se anula otra vez"
-    op.detalles = {"pago_id": pago.id, "anulacion_id": previa.id, "repetido": True}
+    op.detalles |= {"pago_id": pago.id, "anulacion_id": previa.id, "repetido": True}
     anulado = _anulado(op.conn, pago.id)
     return _resultado(previa, pago, anulado, repetido=True)
 
@@ -162,7 +238,7 @@ def _aplicar(
         f"Anulación de {importe:.2f} del pago {pago.id} del cliente {pago.cliente_id}: "
         f"{fila.saldo_anterior:.2f} -> {fila.saldo_posterior:.2f} ({motivo})"
     )
-    op.detalles = {"pago_id": pago.id, "anulacion_id": fila.id}
+    op.detalles |= {"pago_id": pago.id, "anulacion_id": fila.id}
     return _resultado(fila, pago, anulado + importe, repetido=False)
 
 

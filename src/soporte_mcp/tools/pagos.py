@@ -6,7 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -14,8 +16,20 @@ from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import anulaciones, movimientos
 from soporte_mcp.services import pagos as servicio
 from soporte_mcp.services.auditoria import Tipo
+from soporte_mcp.services.anulaciones import PreviaAnulacion
+from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
+from soporte_mcp.tools._confirmacion import (
+    ConfirmarPago,
+    confirmacion,
+    pregunta_anulacion,
+    pregunta_pago,
+    preguntar_anulacion,
+    preguntar_pago,
+    previa_anulacion,
+    previa_pago,
+)
 from soporte_mcp.tools.clientes import ClienteId
 from soporte_mcp.tools.tickets import Cursor
 
@@ -31,6 +45,9 @@ async def registrar_pago(
         ),
     ],
     ctx: Context,
+    # Filled by the SDK before the body runs, never by the client (hidden from the input schema).
+    previa: Annotated[PreviaPago | None, Resolve(previa_pago)],
+    respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_pago)],
     descripcion: Annotated[str | None, Field(description="Concepto del pago, opcional.")] = None,
     metodoPago: Annotated[  # noqa: N803
         str,
@@ -52,11 +69,14 @@ async def registrar_pago(
 
     Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
     cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
-    para "comprobar": cada llamada sin idempotencyKey registra otro pago.
+    para "comprobar": cada llamada sin idempotencyKey registra otro pago. Si el cliente MCP lo
+    admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
+    lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.
     """
     return await ejecutar(
         ctx, servicio.registrar_pago, cliente_id=clienteId, monto=monto, descripcion=descripcion,
         metodo_pago=metodoPago, clave_idempotencia=idempotencyKey,
+        confirmacion=confirmacion(respuesta, pregunta_pago(previa)),
     )
 
 
@@ -107,6 +127,9 @@ async def anular_pago(
                           "\"devolución al cliente\"."),
     ],
     ctx: Context,
+    # Filled by the SDK before the body runs, never by the client (hidden from the input schema).
+    previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)],
+    respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_anulacion)],
     monto: Annotated[
         Decimal | str | None,
         Field(
@@ -128,10 +151,13 @@ async def anular_pago(
     "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
     aparte, enlazada a él. Si no conoce el id del pago, use antes listarPagos con el cliente.
     Confirme con el usuario el pago y el importe antes de llamarla; sin idempotencyKey cada
-    llamada anula otra vez. Rechaza montos mayores que lo que queda por anular.
+    llamada anula otra vez. Rechaza montos mayores que lo que queda por anular. Si el cliente MCP
+    lo admite, el servidor pide al usuario que confirme la anulación en un formulario; si no la
+    confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.
     """
     return await ejecutar(
-        ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey
+        ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey,
+        confirmacion=confirmacion(respuesta, pregunta_anulacion(previa)),
     )
 
 
