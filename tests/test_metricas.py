@@ -241,3 +241,13 @@ def test_serve_removes_the_metrics_directory_a_killed_server_left_behind(monkeyp
         assert nueva is not None and nueva.is_dir() and str(os.getpid()) in nueva.name
     finally:
         metricas.borrar_directorio(nueva)
+
+
+async def test_a_reversal_is_counted_with_its_amount_and_a_repeated_one_only_once(client) -> None:  # noqa: ANN001
+    metricas.activar()
+    antes = (_muestra("soporte_anulaciones_total"), _muestra("soporte_anulaciones_centavos_total"))
+    argumentos = {"pagoId": 17, "motivo": "Se registró por error", "monto": "100.05", "idempotencyKey": "a-1"}
+    for _ in range(2):
+        assert not (await client.call_tool("anularPago", argumentos)).is_error
+    assert _muestra("soporte_anulaciones_total") - antes[0] == 1
+    assert _muestra("soporte_anulaciones_centavos_total") - antes[1] == 10005
