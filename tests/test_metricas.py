@@ -261,3 +261,13 @@ def test_a_dead_workers_in_flight_gauge_is_dropped_and_its_counters_kept(tmp_pat
     tabla = muestras(metricas.exposicion()[0].decode())
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{muerto}.db"]
     assert (valor(tabla, "soporte_pagos_total"), valor(tabla, "soporte_solicitudes_en_curso")) == (2.0, 0.0)
+
+
+async def test_a_reversal_is_counted_with_its_amount_and_a_repeated_one_only_once(client) -> None:  # noqa: ANN001
+    metricas.activar()
+    antes = (_muestra("soporte_anulaciones_total"), _muestra("soporte_anulaciones_centavos_total"))
+    argumentos = {"pagoId": 17, "motivo": "Se registró por error", "monto": "100.05", "idempotencyKey": "a-1"}
+    for _ in range(2):
+        assert not (await client.call_tool("anularPago", argumentos)).is_error
+    assert _muestra("soporte_anulaciones_total") - antes[0] == 1
+    assert _muestra("soporte_anulaciones_centavos_total") - antes[1] == 10005
