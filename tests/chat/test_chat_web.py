@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx2
 import pytest
 from click.testing import CliRunner
 
+from soporte_mcp.chat import servidores as srv
 from soporte_mcp.chat.cli import main
 from soporte_mcp.chat.web.acceso import FALLOS_POR_CUENTA, Limitador
 from soporte_mcp.db.engine import Database
@@ -195,3 +197,16 @@ def test_the_throttle_forgets_failures_older_than_its_window() -> None:
 
     assert bloqueado == 60 and libre == 0 and limitador.espera("beto", "5.6.7.8") == 0
 
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("apps", "vista"), [(True, "ui://soporte/cliente.html"), (False, None)])
+async def test_only_the_web_chat_declares_mcp_apps_so_only_it_gets_our_servers_views(
+    db: Database, db_url: str, apps: bool, vista: str | None  # noqa: ARG001
+) -> None:
+    async with AsyncExitStack() as pila:
+        caja = await srv.conectar([srv.incluido(db_url)], pila, timeout=20, apps=apps)
+        (saldo,) = [h for h in caja.herramientas if h.nombre == "consultarSaldo"]
+        assert saldo.vista == vista
+        html = await caja.leer_vista(saldo)
+        assert (html is not None and "ficha-saldo" in html) is apps

@@ -126,8 +126,15 @@ def test_the_answer_streams_in_and_detener_stops_it_keeping_the_conversation(
 
 
 def test_an_approved_payment_is_written_and_a_rejected_one_writes_nothing_and_both_survive_a_reload(
-    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
+    db: Database, db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
+    # A server that does not confirm payments itself: the chat's Aprobar/Rechazar is the confirmation.
+    crear_cuenta(tmp_path / "datos")
+    with chat_web(db_url, modelo, tmp_path / "datos", entorno_extra={"SOPORTE_CONFIRMAR_PAGOS": "nunca"}) as web:
+        _pago_aprobado_y_pago_rechazado(web, modelo, chromium, db)
+
+
+def _pago_aprobado_y_pago_rechazado(web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database) -> None:
     modelo.guionar(PAGO, Texto(lambda p: f"Pago registrado. Nuevo saldo: ${p.resultado()['saldo_nuevo']}"),
                    PAGO, Texto("De acuerdo, no registro el pago."))
     entrar(chromium, web.base)
@@ -161,6 +168,33 @@ def test_an_approved_payment_is_written_and_a_rejected_one_writes_nothing_and_bo
     assert [estado for _, estado, _ in tarjetas(chromium)] == ["ok", "rechazada"]
     usuario = [e.text for e in chromium.find_elements(By.CSS_SELECTOR, "#mensajes .mensaje.usuario")]
     assert usuario == ["Registra un pago de $500 para el cliente 2", "Registra otro pago de $500 para el cliente 2"]
+
+
+def test_a_payment_our_server_confirms_is_asked_once_in_its_form_in_the_page_not_with_aprobar(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
+) -> None:
+    modelo.guionar(PAGO, Texto(lambda p: f"Resultado: {p.resultados()[-1][:40]}"),
+                   PAGO, Texto(lambda p: f"Resultado: {p.resultados()[-1][:40]}"))
+    entrar(chromium, web.base)
+
+    preguntar(chromium, "Registra un pago de $500 para el cliente 2")
+    form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
+    assert "500.00" in form.find_element(By.CSS_SELECTOR, ".pregunta").text
+    assert chromium.find_elements(By.CSS_SELECTOR, ".tarjeta .aprobar") == []  # asked once: by the server
+    assert saldo(db, 2) == Decimal("850.50")
+    form.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    form.find_element(By.CSS_SELECTOR, "button[data-accion=accept]").click()
+    esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
+    assert saldo(db, 2) == Decimal("1350.50")
+    antes = business_state(db)
+
+    esperar_fin(chromium)
+    preguntar(chromium, "Registra otro pago de $500 para el cliente 2")
+    esperar(chromium).until(EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, "form.formulario:not(.respondido) button[data-accion=decline]"))).click()
+    esperar(chromium).until(lambda d: len(respuestas(d)) == 2)
+    assert business_state(db) == antes
+    assert [(h, e) for h, e, _ in tarjetas(chromium)] == [("registrarPago", "ok"), ("registrarPago", "error")]
 
 
 def test_a_second_browser_session_does_not_see_the_first_ones_conversations(
@@ -254,12 +288,14 @@ def test_capturas_del_readme(web: ChatWeb, modelo: ModeloFalso, chromium: WebDri
     esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
     esperar_fin(chromium)
     preguntar(chromium, "Registra un pago de $150 en efectivo para ella")
-    esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta .aprobar")))
+    # soporte-mcp confirms payments itself: its form is what the agent answers.
+    form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
     chromium.save_screenshot(str(carpeta / "chat-web-portatil.png"))
     chromium.set_window_size(390, 844)
     chromium.execute_script("document.getElementById('mensajes').scrollTop = 1e9")
     chromium.save_screenshot(str(carpeta / "chat-web-movil.png"))
-    chromium.find_element(By.CSS_SELECTOR, ".tarjeta .aprobar").click()
+    form.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    form.find_element(By.CSS_SELECTOR, "button[data-accion=accept]").click()
     esperar_fin(chromium)
 
 
@@ -311,7 +347,7 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
         preguntar(chromium, "Muéstrame la ficha")
 
         marco = esperar(chromium).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
-        assert marco.get_attribute("sandbox") == "allow-scripts"
+        assert marco.get_attribute("sandbox") == "allow-scripts allow-forms"
         chromium.switch_to.frame(marco)
         extra = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "extra")))
         esperar(chromium).until(lambda d: extra.text.startswith("Saldo:"))
@@ -320,11 +356,38 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
                               "antes de ejecutarse.")
         assert chromium.execute_script("try { return document.cookie; } catch (e) { return 'opaco'; }") == "opaco"
         chromium.switch_to.default_content()
-        esperar(chromium).until(lambda d: marco.size["height"] == 123)
+        esperar(chromium).until(lambda d: marco.size["height"] == 123 + 2)  # what it asked for, and the border
         assert respuestas(chromium) == ["Aquí tiene la ficha"]
         assert chromium.find_element(By.ID, "detener").is_displayed()
         assert sin_alerta(chromium)
         # Even opened by itself (not framed), the view runs sandboxed, never as this site.
         politica = chromium.execute_script(
             "return fetch(arguments[0]).then(r => r.headers.get('content-security-policy'))", marco.get_attribute("src"))
-        assert politica.startswith("sandbox allow-scripts;") and "connect-src" not in politica
+        assert politica.startswith("sandbox allow-scripts allow-forms; form-action 'none';")
+        assert "connect-src" not in politica
+
+
+def test_our_servers_customer_card_shows_under_consultarsaldo_and_its_payment_button_is_sent_to_the_chat(
+    web: ChatWeb, modelo: ModeloFalso, chromium: WebDriver, db: Database
+) -> None:
+    modelo.guionar(Llamadas([("consultarSaldo", {"clienteId": 1})]), Texto("Aquí tiene la ficha de María."))
+    entrar(chromium, web.base)
+    preguntar(chromium, "Muéstrame la ficha del cliente 1")
+
+    marco = esperar(chromium).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
+    chromium.switch_to.frame(marco)
+    esperar(chromium).until(lambda d: d.find_element(By.ID, "ficha-nombre").text == "María García López")
+    assert chromium.find_element(By.ID, "ficha-saldo").text == "1250.00"
+    # A button of the card that writes: refused in the card itself, nothing is paid.
+    chromium.find_element(By.ID, "registrar-pago").click()
+    chromium.find_element(By.ID, "pago-monto").send_keys("25.50", Keys.ENTER)
+    esperar(chromium).until(lambda d: "registrarPago modifica datos: pídalo en el chat" in
+                            d.find_element(By.ID, "pago-error").text)
+    chromium.switch_to.default_content()
+    esperar(chromium).until(lambda d: marco.size["height"] > 300)  # sized to the card it shows
+    assert saldo(db, 1) == Decimal("1250.00")
+    assert sin_alerta(chromium)
+    if os.environ.get("SOPORTE_CAPTURAS"):
+        chromium.set_window_size(1280, 1300)
+        chromium.execute_script("arguments[0].scrollIntoView({block: 'end'})", marco)
+        chromium.save_screenshot(str(Path(os.environ["SOPORTE_CAPTURAS"]) / "chat-web-ficha.png"))

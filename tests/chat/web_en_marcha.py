@@ -47,13 +47,14 @@ def crear_cuenta(carpeta: Path, nombre: str = USUARIA, clave: str = CONTRASENA) 
 
 
 @contextmanager
-def chat_web(db_url: str, modelo: ModeloFalso, carpeta: Path, *extra: str) -> Iterator[ChatWeb]:
+def chat_web(db_url: str, modelo: ModeloFalso, carpeta: Path, *extra: str,
+             entorno_extra: dict[str, str] | None = None) -> Iterator[ChatWeb]:
     """``soporte-chat web`` on a free loopback port with its data in ``carpeta``, ready to answer."""
     puerto = puerto_libre()
     carpeta.mkdir(parents=True, exist_ok=True)
     stderr = carpeta / f"web-{puerto}.stderr"
     env = entorno(db_url, SOPORTE_CHAT_BACKOFF="0.01", SOPORTE_CHAT_TIMEOUT="20") | {
-        "OPENAI_API_KEY": CLAVE, "OPENAI_BASE_URL": modelo.url}
+        "OPENAI_API_KEY": CLAVE, "OPENAI_BASE_URL": modelo.url} | (entorno_extra or {})
     env.pop("OPENAI_MODEL", None)
     comando = [str(Path(sys.executable).parent / "soporte-chat"), "web", "--host", HOST, "--port", str(puerto),
                "--data-dir", str(carpeta), *extra]

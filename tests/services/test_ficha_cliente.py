@@ -58,11 +58,12 @@ def test_an_unusable_record_is_refused_writes_nothing_and_is_audited(
     with pytest.raises(DatoInvalido) as error:
         crear_cliente(db=db, llamada=OPERADORA, nombre=nombre, email=email, telefono=telefono)
 
-    assert error.value.codigo == "dato_invalido"
+    codigo = "email_en_uso" if email.lower() == MARIA else "dato_invalido"
+    assert error.value.codigo == codigo
     assert business_state(db) == antes
     ultima = audit_rows(db)[-1]
     assert (ultima.tipo, ultima.resultado) == ("creacion", "rechazado")
-    assert ultima.metadatos["codigo"] == "dato_invalido"
+    assert ultima.metadatos["codigo"] == codigo
 
 
 def test_editing_changes_only_what_is_given_and_keeps_the_search_in_step(db: Database) -> None:
@@ -124,7 +125,7 @@ def test_the_unique_index_refuses_a_taken_email_that_got_past_the_check(
     with pytest.raises(DatoInvalido):
         editar_cliente(db=db, llamada=OPERADORA, cliente_id=id_de(db, "juan.perez@empresa.com"), email=MARIA)
 
-    assert alta.value.codigo == "dato_invalido"
+    assert alta.value.codigo == "email_en_uso"
     assert business_state(db) == antes
     assert [r.resultado for r in audit_rows(db)[-2:]] == ["rechazado", "rechazado"]
 

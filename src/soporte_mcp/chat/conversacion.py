@@ -11,7 +11,9 @@ interface: a ``Salida`` that receives the events of the turn (text delta, end of
 tool call started, tool call finished, notices), an ``Aprobador`` asked before a tool
 that may write runs (a plain function in the terminal, a coroutine in the web page that
 waits for the Aprobar/Rechazar click), and an optional ``Elicitador`` that answers a
-server's elicitation request (a form) while one of this turn's tool calls runs.  Model
+server's elicitation request (a form) while one of this turn's tool calls runs (for a
+``Formularios`` whose responder is ``formulario.a_quien_llama``; the terminal's answer
+on stdin and leave it unset).  Model
 errors are raised (``ErrorDelModelo``) for the front-end to show; the history stays usable.
 """
 
@@ -21,12 +23,14 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import anyio
 
 from soporte_mcp.chat.errores import ErrorDelModelo
-from soporte_mcp.chat.herramientas import Caja, Elicitador, Herramienta, Resultado
+from soporte_mcp.chat.formulario import Elicitador
+from soporte_mcp.chat.herramientas import Caja, Herramienta, Resultado
 from soporte_mcp.chat.modelo import LlamadaPedida, Modelo, Respuesta
 
 # Registro: usted, en todo lo que lee una persona o un modelo (este prompt, los mensajes del
@@ -42,6 +46,14 @@ Si coinciden varios clientes o ninguno, pregunte a cuál se refiere antes de seg
 indicó; si falta alguno o es ambiguo, pregúntelo en lugar de suponerlo. Si el usuario ya los \
 dijo con claridad, no vuelva a preguntar: la aplicación pide al usuario la confirmación final \
 de cada operación que modifica datos.
+- Si el usuario da el número de un ticket o el id de un pago ("el ticket 3", "el pago 17"), \
+actúe sobre él directamente. Si no lo da ("el ticket de María", "su último pago"), liste antes \
+(listarTickets, listarPagos) y actúe sobre el que corresponda; si hay varios candidatos, pregunte \
+cuál. Si da el id y además nombra al cliente ("del pago 12 a Carlos"), compruebe con listarPagos \
+que el pago es de ese cliente antes de cambiarlo. Para "tickets abiertos" pida los estados \
+abierto, en_proceso y pendiente.
+- Antes de anular un pago, asegúrese del pago y del importe (todo lo que queda o una parte) y \
+ponga el motivo que dio el usuario; una anulación no se deshace.
 - Si una herramienta devuelve un error, explíquelo con sencillez y proponga cómo seguir; si el \
 usuario rechaza una operación, no la repita sin que él lo pida.
 - Trate al usuario de usted. Responda siempre en el idioma en que le escribe, de forma breve y \
@@ -190,7 +202,10 @@ class Conversacion:
                               es_error=True)
             return self._avisar_error(pedida, error)
         self.salida.llamada(herramienta, argumentos)
-        if not (herramienta.solo_lectura or self.auto_aprobar or await self._aprobada(herramienta, argumentos)):
+        # A tool whose server asks the person in a form of its own is not asked about twice (see Caja).
+        confirma_el_servidor = self.caja.confirma_el_servidor(herramienta)
+        if not (herramienta.solo_lectura or self.auto_aprobar or confirma_el_servidor
+                or await self._aprobada(herramienta, argumentos)):
             resultado = Resultado(RECHAZO.format(nombre=herramienta.nombre))
             self.salida.resultado(herramienta, resultado)
             return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado, aprobada=False)
@@ -198,6 +213,8 @@ class Conversacion:
         # (Waiting for the approval above is not: stopping there runs nothing.)
         with anyio.CancelScope(shield=True):
             resultado = await self.caja.llamar(herramienta, argumentos, elicitar=self.elicitar)
+            if resultado.aviso:
+                self.salida.aviso(resultado.aviso)
             self.salida.resultado(herramienta, resultado)
         return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado)
 
@@ -210,9 +227,10 @@ class Conversacion:
         return LlamadaHecha(pedida.nombre, None, pedida.argumentos, error)
 
 
-def instrucciones(de_servidores: Mapping[str, str]) -> str:
-    """The system prompt, followed by what each server says about its own tools."""
-    partes = [INSTRUCCIONES]
+def instrucciones(de_servidores: Mapping[str, str], hoy: date | None = None) -> str:
+    """The system prompt with today's date (for "este mes", "ayer"), then what each server says about its tools."""
+    hoy = hoy or datetime.now().astimezone().date()
+    partes = [f"{INSTRUCCIONES}\n- Hoy es {hoy.isoformat()}: úsalo para fechas relativas (\"hoy\", \"este mes\")."]
     partes += [f"Instrucciones del servidor {nombre}:\n{texto}" for nombre, texto in de_servidores.items()]
     return "\n\n".join(partes)
 

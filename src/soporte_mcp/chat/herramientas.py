@@ -5,11 +5,9 @@ across everything offered, while MCP allows any name and two servers may both ha
 ``search``.  Each tool is therefore exposed under a derived name, and the chat keeps
 the map back to (server, tool).
 
-A server may ask the person something in the middle of a call (MCP elicitation).  The
-front-end that made the call answers it: ``Caja.llamar`` takes an ``Elicitador`` and
-the client's ``elicitation_callback`` (``atender_elicitacion``) finds it again through
-a context variable, or, when the SDK runs the callback in its own task (the 2025-11-25
-protocol), as the only one waiting at that moment.
+A server may ask the person something in the middle of a call (MCP elicitation): the
+``Formularios`` given to ``servidores.conectar`` answer it (see ``formulario``), and
+``Caja`` counts on them to leave a tool's confirmation to a server that keeps its word.
 """
 
 from __future__ import annotations
@@ -18,18 +16,19 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp import Client, MCPError
-from mcp.client.context import ClientRequestContext
-from mcp.types import (INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData, TextContent,
-                       TextResourceContents, Tool)
+from mcp.types import TextContent, TextResourceContents, Tool
 from pydantic import ValidationError
+
+from soporte_mcp.chat.formulario import Elicitador, elicitando
+
+if TYPE_CHECKING:
+    from soporte_mcp.chat.formulario import Formularios
 
 LARGO_MAXIMO = 64
 # OpenAI refused longer function descriptions for a long time (400 string_above_max_length), and
@@ -42,38 +41,8 @@ _PREFIJO_SDK = re.compile(r"^Error executing tool [^:]*: ")
 # Where soporte-mcp's refusals carry their code (see soporte_mcp/tools/_errores.py); not imported
 # from there, so that the chat, a client of any MCP server, does not load the server's tools.
 CLAVE_CODIGO = "soporte/codigo"
-
-
-# Answers one elicitation request from a server (its name, the form) with the person's answer.
-Elicitador = Callable[[str, ElicitRequestFormParams], Awaitable[ElicitResult]]
-_ELICITADOR: ContextVar[Elicitador | None] = ContextVar("elicitador", default=None)
-_esperando: list[Elicitador] = []  # the elicitors of the calls in flight, for callbacks outside their task
-
-
-@contextmanager
-def _elicitando(elicitar: Elicitador | None) -> Iterator[None]:
-    if elicitar is None:
-        yield
-        return
-    marca = _ELICITADOR.set(elicitar)
-    _esperando.append(elicitar)
-    try:
-        yield
-    finally:
-        _esperando.remove(elicitar)
-        _ELICITADOR.reset(marca)
-
-
-def atender_elicitacion(servidor: str) -> Callable[[ClientRequestContext, ElicitRequestParams], Awaitable[Any]]:
-    """The ``elicitation_callback`` for the client of ``servidor``: hands the form to whoever made the call."""
-
-    async def atender(_ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
-        elicitar = _ELICITADOR.get() or (_esperando[0] if len(set(map(id, _esperando))) == 1 else None)
-        if elicitar is None or not isinstance(params, ElicitRequestFormParams):
-            return ErrorData(code=INVALID_REQUEST, message="soporte-chat no puede mostrar esta solicitud ahora.")
-        return await elicitar(servidor, params)
-
-    return atender
+# A tool whose server asks the person itself (MCP elicitation) before it writes says so in its _meta.
+META_CONFIRMA = "soporte/confirmacion"
 
 
 @dataclass(frozen=True)
@@ -86,13 +55,16 @@ class Herramienta:
     descripcion: str
     esquema: Mapping[str, Any]
     solo_lectura: bool
+    # The server declared that it asks the person to confirm this tool in a form of its own.
+    confirma_servidor: bool = False
     vista: str | None = None  # the ``ui://`` resource of its MCP App view, if it has one
 
     @classmethod
     def desde_mcp(cls, expuesta: str, servidor: str, tool: Tool) -> Herramienta:
         # Only an explicit readOnlyHint=true counts: the MCP default for a tool that says nothing is "may write".
         solo_lectura = bool(tool.annotations and tool.annotations.read_only_hint is True)
-        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura,
+        confirma = (tool.meta or {}).get(META_CONFIRMA) == "elicitation"
+        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura, confirma,
                    _vista(tool))
 
     def para_openai(self) -> dict[str, Any]:
@@ -112,6 +84,8 @@ class Resultado:
     estructurado: Any = None
     es_error: bool = False
     codigo: str | None = None  # a refusal's stable code, when the server sends one (soporte-mcp does)
+    # Something the person must know about the call beyond its result (shown on stderr).
+    aviso: str | None = None
 
     def como_mcp(self) -> dict[str, Any]:
         """As an MCP ``CallToolResult`` (wire JSON), for an MCP App view."""
@@ -188,6 +162,19 @@ class Caja:
         self._clientes = dict(clientes)
         self.herramientas = list(herramientas)
         self.instrucciones = {n: c.instructions for n, c in self._clientes.items() if c.instructions}
+        # The forms each server showed (None: the chat did not declare elicitation).
+        self.formularios: Formularios | None = None
+        self._sin_confianza: set[str] = set()
+
+    def confirma_el_servidor(self, herramienta: Herramienta) -> bool:
+        """Whether to leave this tool's confirmation to its server instead of asking s/n here.
+
+        Only when the server declared it in the tool's ``_meta`` (the model cannot forge that; the
+        server, which does the writing, could as well write without being called) and has kept its
+        word: a call that wrote without showing a form makes the chat ask itself from then on.
+        """
+        return (herramienta.confirma_servidor and self.formularios is not None
+                and herramienta.servidor not in self._sin_confianza)
 
     @classmethod
     def armar(cls, clientes: Mapping[str, Client], tools: Mapping[str, Sequence[Tool]]) -> Caja:
@@ -216,11 +203,25 @@ class Caja:
                      elicitar: Elicitador | None = None) -> Resultado:
         """Call the tool on its server; a failure of any kind comes back as an error result, never raised.
 
-        ``elicitar`` answers the forms the server may ask for during this call.
+        ``elicitar`` answers the forms the server asks for during this call, for a ``Formularios``
+        whose responder hands each form to whoever made the call (``formulario.a_quien_llama``).
         """
+        confiada = self.confirma_el_servidor(herramienta)
+        antes = self.formularios.vistos[herramienta.servidor] if self.formularios else 0
+        with elicitando(elicitar):
+            resultado = await self._llamar(herramienta, argumentos)
+        if confiada and not resultado.es_error and self.formularios.vistos[herramienta.servidor] == antes \
+                and not _repetido(resultado):
+            self._sin_confianza.add(herramienta.servidor)
+            return replace(resultado, aviso=(
+                f"El servidor {herramienta.servidor} dijo que pediría confirmación para {herramienta.nombre} y no "
+                "la pidió: a partir de ahora soporte-chat le preguntará a usted antes de cada llamada que modifique "
+                "datos en ese servidor."))
+        return resultado
+
+    async def _llamar(self, herramienta: Herramienta, argumentos: dict[str, Any]) -> Resultado:
         try:
-            with _elicitando(elicitar):
-                r = await self._clientes[herramienta.servidor].call_tool(herramienta.nombre, argumentos)
+            r = await self._clientes[herramienta.servidor].call_tool(herramienta.nombre, argumentos)
         except MCPError as exc:
             return Resultado(f"el servidor {herramienta.servidor} rechazó la llamada: {exc}", es_error=True)
         except (OSError, ValidationError, anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
@@ -239,6 +240,11 @@ def _codigo(meta: Mapping[str, Any] | None) -> str | None:
     """The refusal code soporte-mcp puts in an error result's ``_meta`` (other servers send none)."""
     codigo = (meta or {}).get(CLAVE_CODIGO)
     return codigo if isinstance(codigo, str) else None
+
+
+def _repetido(resultado: Resultado) -> bool:
+    # A retry with the idempotency key of a write already made answers it again without a new question.
+    return isinstance(resultado.estructurado, dict) and resultado.estructurado.get("repetido") is True
 
 
 async def listar_tools(cliente: Client) -> list[Tool]:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.client import advertise
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import Implementation, Tool
@@ -28,9 +29,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.chat.errores import ConfiguracionInvalida, ServidorNoDisponible, causa_legible
-from soporte_mcp.chat.herramientas import Caja, atender_elicitacion, listar_tools, nombre_seguro
+from soporte_mcp.chat.formulario import Formularios
+from soporte_mcp.chat.herramientas import Caja, listar_tools, nombre_seguro
 
 NOMBRE_INCLUIDO = "soporte"
+# MCP Apps, as a host declares it (the values of mcp.server.apps, not imported: the chat is a client).
+EXTENSION_APPS = "io.modelcontextprotocol/ui"
+MIME_APP = "text/html;profile=mcp-app"
 CLIENTE = Implementation(name="soporte-chat", version=__version__)
 # What create_mcp_http_client uses: a server may hold a response stream open for a while.
 TIEMPOS_HTTP = httpx2.Timeout(30.0, read=300.0)
@@ -156,38 +161,45 @@ def sin_nombres_repetidos(servidores: Sequence[Servidor]) -> list[Servidor]:
     return salida
 
 
-async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float,
-                   elicitacion: bool = False) -> Caja:
+async def conectar(
+    servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float, formularios: Formularios | None = None,
+    apps: bool = False,
+) -> Caja:
     """Open a session with every server on ``pila`` and list its tools.
 
-    With ``elicitacion`` the client declares that it can show a server's forms (a front-end
-    passes an ``Elicitador`` with each call to answer them).
-
     One after the other: each session's tasks must be entered and left by the task
-    that owns ``pila``.  Raises ServidorNoDisponible naming the server that failed.
+    that owns ``pila``.  With ``formularios`` the chat declares elicitation and answers each
+    server's forms with them.  With ``apps`` it declares MCP Apps (the web chat shows the
+    views; the terminal cannot, so a server does not offer them to it).  Raises ServidorNoDisponible naming the server that failed.
     """
     clientes: dict[str, Client] = {}
     tools: dict[str, list[Tool]] = {}
     for servidor in servidores:
         try:
-            cliente = await _cliente(servidor, pila, timeout, elicitacion=elicitacion)
+            cliente = await _cliente(servidor, pila, timeout, formularios, apps=apps)
             clientes[servidor.nombre] = await pila.enter_async_context(cliente)
             tools[servidor.nombre] = await listar_tools(clientes[servidor.nombre])
         except (OSError, MCPError, httpx2.HTTPError, anyio.BrokenResourceError, ExceptionGroup) as exc:
             raise ServidorNoDisponible(
                 f"No se pudo usar el servidor MCP {servidor.nombre!r} ({servidor.descripcion}): {_causa(exc)}"
             ) from exc
-    return Caja.armar(clientes, tools)
+    caja = Caja.armar(clientes, tools)
+    caja.formularios = formularios
+    return caja
 
 
-async def _cliente(servidor: Servidor, pila: AsyncExitStack, timeout: float, *, elicitacion: bool) -> Client:
+async def _cliente(
+    servidor: Servidor, pila: AsyncExitStack, timeout: float, formularios: Formularios | None, *, apps: bool
+) -> Client:
     if servidor.comando is not None:
         transporte = stdio_client(servidor.comando, errlog=_stderr_heredable())
     else:
         http = await pila.enter_async_context(httpx2.AsyncClient(headers=dict(servidor.cabeceras), timeout=TIEMPOS_HTTP))
         transporte = streamable_http_client(str(servidor.url), http_client=http)
-    atender = atender_elicitacion(servidor.nombre) if elicitacion else None
-    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout, elicitation_callback=atender)
+    responder = formularios.para(servidor.nombre) if formularios is not None else None
+    extensiones = [advertise(EXTENSION_APPS, {"mimeTypes": [MIME_APP]})] if apps else None
+    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout, elicitation_callback=responder,
+                  extensions=extensiones)
 
 
 def _stderr_heredable() -> TextIO:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from soporte_mcp import registro
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
-from soporte_mcp.observabilidad import metricas, registro, trazas
-
-# What a worker of `serve --workers N` reads from its environment to observe as the main process does.
-ENTORNO = {"SOPORTE_REDIS_URL": "redis_url", "SOPORTE_REDIS_FAILURE_MODE": "redis_failure_mode",
-           "SOPORTE_LOG_FORMAT": "log_format", "SOPORTE_LOG_LEVEL": "log_level"}
+from soporte_mcp.observabilidad import metricas, trazas
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class Observacion:
 def preparar(settings: Settings, db: Database, *, http: bool) -> Observacion:
     """Logs in the configured format, traces if OTEL_* asks (with a span per statement on ``db``),
     and (over HTTP) the metrics directory that every worker shares (``terminar()`` removes it when
-    it was ours) and the environment the workers read.
+    it was ours).
 
     Raises:
         ConfiguracionInvalida: traces are asked for and cannot be sent (see ``trazas.configurar``).
@@ -36,17 +32,12 @@ def preparar(settings: Settings, db: Database, *, http: bool) -> Observacion:
         registro.configurar(settings.log_format)
     if trazas.configurar():
         trazas.instrumentar_motor(db.engine)
-    if not http:
-        return Observacion(None)
-    for variable, campo in ENTORNO.items():
-        valor = getattr(settings, campo)
-        if valor is not None:
-            os.environ[variable] = str(valor)
-    return Observacion(metricas.preparar_directorio())
+    # The workers get the settings whole (http.entorno_trabajador), and this directory from the environment.
+    return Observacion(metricas.preparar_directorio() if http else None)
 
 
 def en_trabajador(settings: Settings) -> None:
-    """The same in a worker process (spawned with logging unconfigured, from the main one's environment)."""
+    """The same in a worker process (a new interpreter, with the settings ``serve`` handed it)."""
     registro.configurar(settings.log_format, settings.log_level.upper())
     trazas.configurar()
 

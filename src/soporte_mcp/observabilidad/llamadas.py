@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from soporte_mcp.errors import Rechazo
 from soporte_mcp.observabilidad import metricas, trazas
-from soporte_mcp.observabilidad.registro import LLAMADAS
+from soporte_mcp.registro import LLAMADAS
 
 log = logging.getLogger(LLAMADAS)
 # A load balancer's request id, when it sends one, ties our line to its access log.

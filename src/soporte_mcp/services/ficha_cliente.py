@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, ahora
-from soporte_mcp.errors import ClienteNoEncontrado, DatoInvalido
+from soporte_mcp.errors import ClienteNoEncontrado, DatoInvalido, EmailEnUso
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
@@ -41,7 +41,8 @@ def crear_cliente(
     """Add a customer with a balance (and opening balance) of 0.00.
 
     Raises:
-        DatoInvalido: blank or over-long name, malformed email or phone, or an email another customer has.
+        DatoInvalido: blank or over-long name, malformed email or phone.
+        EmailEnUso: another customer has that email.
     """
     with operacion(db, llamada, Tipo.CREACION) as op:
         valores = {"nombre": _nombre(nombre), "email": _email(email), "telefono": _telefono(telefono),
@@ -121,7 +122,7 @@ def _email_libre(conn: Connection, email: str, cliente_id: int | None) -> None:
         select(clientes.c.id).where(clientes.c.email == email, clientes.c.id != cliente_id)
     ).scalar()
     if otro is not None:
-        raise DatoInvalido(f"El email {email} ya es del cliente {otro}: cada cliente necesita uno distinto.")
+        raise EmailEnUso(f"El email {email} ya es del cliente {otro}: cada cliente necesita uno distinto.")
 
 
 @contextmanager
@@ -134,4 +135,4 @@ def _email_unico(email: str) -> Iterator[None]:
         if "email" not in str(exc.orig):  # SQLite and PostgreSQL both name the column or its index
             raise
         mensaje = f"El email {email} ya es de otro cliente: cada cliente necesita uno distinto."
-        raise DatoInvalido(mensaje) from exc
+        raise EmailEnUso(mensaje) from exc

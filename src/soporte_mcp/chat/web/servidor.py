@@ -18,6 +18,7 @@ import anyio
 import uvicorn
 
 from soporte_mcp.chat import servidores as srv
+from soporte_mcp.chat.formulario import Formularios, a_quien_llama
 from soporte_mcp.chat.modelo import cliente_openai
 from soporte_mcp.chat.web.acceso import es_loopback
 from soporte_mcp.chat.web.almacen import Almacen
@@ -81,7 +82,9 @@ async def servir(a: AjustesWeb, *, al_arrancar: Callable[[uvicorn.Server], None]
 async def _servir(a: AjustesWeb, almacen: Almacen, pila: AsyncExitStack,
                   al_arrancar: Callable[[uvicorn.Server], None] | None) -> None:
     cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
-    caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas, elicitacion=True)
+    # The servers' forms go to the page whose call asked for them; the page shows MCP Apps views.
+    formularios = Formularios(responder=a_quien_llama)
+    caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas, formularios=formularios, apps=True)
     motor = Motor(cliente, caja, a.modelo, a.solo_lectura, a.max_rondas, a.reintentos, a.espera_base)
     async with anyio.create_task_group() as tareas:
         web = Web(almacen, motor, tareas, loopback=es_loopback(a.host), cookie_segura=a.cookie_segura)

@@ -17,8 +17,11 @@ from soporte_mcp.chat.web.almacen import Sesion
 from soporte_mcp.chat.web.contexto import Web, api, error, leer_json
 
 # An MCP App view: its own inline script and styles, nothing from the network, and always sandboxed.
-CSP_VISTA = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-             "img-src data:; font-src data:; frame-ancestors 'self'")
+# allow-forms because a sandbox without it never fires a form's submit event (the customer card's
+# forms handle it in script); form-action 'none' so that no form can send anything anywhere.
+CSP_VISTA = ("sandbox allow-scripts allow-forms; form-action 'none'; default-src 'none'; "
+             "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+             "frame-ancestors 'self'")
 
 
 def _tarjeta_con_vista(web: Web, sesion: Sesion, request: Request) -> tuple[dict[str, Any], Herramienta] | None:

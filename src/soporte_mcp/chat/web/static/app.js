@@ -232,7 +232,7 @@ const vistas = new Map();
 function montarVista(nodo, item) {
   if (nodo.querySelector("iframe")) return;
   const marco = el("iframe", "vista-app");
-  marco.setAttribute("sandbox", "allow-scripts");
+  marco.setAttribute("sandbox", "allow-scripts allow-forms");  // forms: the views' own (each handles submit)
   marco.title = `Vista de ${item.herramienta}`;
   marco.src = `/api/conversaciones/${encodeURIComponent(estado.conversacion)}/vistas/${item.id}`;
   vistas.set(marco, { item, conversacion: estado.conversacion });
