@@ -13,8 +13,8 @@ that may write runs (a plain function in the terminal, a coroutine in the web pa
 waits for the Aprobar/Rechazar click), and an optional ``Elicitador`` that answers a
 server's elicitation request (a form) while one of this turn's tool calls runs (for a
 ``Formularios`` whose responder is ``formulario.a_quien_llama``; the terminal's answer
-on stdin and leave it unset).  Model
-errors are raised (``ErrorDelModelo``) for the front-end to show; the history stays usable.
+on stdin and leave it unset).  Model errors are raised (``ErrorDelModelo``) for the
+front-end to show; the history stays usable.
 """
 
 from __future__ import annotations

@@ -170,7 +170,8 @@ async def conectar(
     One after the other: each session's tasks must be entered and left by the task
     that owns ``pila``.  With ``formularios`` the chat declares elicitation and answers each
     server's forms with them.  With ``apps`` it declares MCP Apps (the web chat shows the
-    views; the terminal cannot, so a server does not offer them to it).  Raises ServidorNoDisponible naming the server that failed.
+    views; the terminal cannot, so a server does not offer them to it).  Raises
+    ServidorNoDisponible naming the server that failed.
     """
     clientes: dict[str, Client] = {}
     tools: dict[str, list[Tool]] = {}
