@@ -130,10 +130,11 @@ async def test_http_session_in_both_protocol_generations_finds_maria(
 async def test_http_call_is_audited_with_client_address_and_client_name(
     base_http: Database, servidor: ServidorHttp, modo: str, version: str
 ) -> None:
+    antes = len(audit_rows(base_http))
     async with Client(servidor.mcp_url, mode=modo, client_info=CLIENT_INFO) as client:
         ok(await client.call_tool("consultarSaldo", {"clienteId": 2}))
 
-    ultima = audit_rows(base_http)[-1]
+    ultima = audit_rows(base_http, al_menos=antes + 1)[-1]
     assert (ultima.herramienta, ultima.resultado, ultima.cliente_id) == ("consultarSaldo", "ok", 2)
     assert (ultima.usuario, ultima.ip_address) == ("pytest-client 1.0", "127.0.0.1")
 

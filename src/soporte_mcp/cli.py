@@ -190,8 +190,10 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
         if valor is not None:
             os.environ[variable] = str(valor)
     os.environ.update({ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
-    uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
-                workers=red.workers, **opciones)
+    from soporte_mcp.trabajadores import servir_trabajadores
+
+    # Not uvicorn's --workers: one socket per worker (SO_REUSEPORT) spreads connections (issue 13).
+    servir_trabajadores(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", red.workers, opciones)
 
 
 @main.command()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from soporte_mcp.db.diferido import EscritorDiferido
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,11 @@ class Database:
 
     engine: Engine
     _lector: Engine = field(init=False, repr=False)
+    _diferido: EscritorDiferido = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
+        self._diferido = EscritorDiferido(self._escribir_lote)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -116,21 +119,40 @@ class Database:
         with traducir_errores(), self._lector.begin() as conn:
             yield conn
 
+    def diferir(self, statement: Any, fila: dict[str, Any]) -> None:
+        """Insert ``fila`` with ``statement`` soon, in a batch, off the caller's thread (see db/diferido.py).
+
+        For rows that must not make a read wait on the write lock: reads' audit rows.
+        """
+        self._diferido.agregar(statement, fila)
+
+    def vaciar_diferidas(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every row ``diferir`` took so far is committed (False: ``timeout`` passed first)."""
+        return self._diferido.vaciar(timeout)
+
+    def _escribir_lote(self, lote: dict[Any, list[dict[str, Any]]]) -> None:
+        with self.escritura() as conn:
+            for statement, filas in lote.items():
+                conn.execute(statement, filas)
+
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking database work from async code.
+        """Run blocking database work that takes no lock (a read) from async code.
 
         SQLite answers our indexed queries in microseconds, far less than the
-        ≈0.45 ms a hop to a worker thread costs, so on SQLite the work runs
-        inline on the event loop; a networked database can stall for
-        milliseconds, so there it runs in a worker thread.
+        ≈0.45 ms a hop to a worker thread costs, so on SQLite a read runs
+        inline on the event loop: in WAL mode a read never waits for a writer,
+        and its audit row is written behind (``diferir``).  A networked
+        database can stall for milliseconds, so there it runs in a worker thread.
+        Work that may wait for SQLite's write lock goes through ``run_en_hilo``.
         """
         if self.is_sqlite:
             return fn(*args, **kwargs)
         return await self.run_en_hilo(fn, *args, **kwargs)
 
     async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking work in a worker thread whatever the database: for work that takes
-        long enough (full scans) to stall every other request sharing the event loop."""
+        """Run blocking work in a worker thread whatever the database: writes (they may wait up to
+        the busy timeout for SQLite's write lock) and work long enough (full scans) to stall
+        every other request sharing the event loop."""
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
     @property
@@ -152,6 +174,8 @@ class Database:
             conn.execute(text("SELECT version_num FROM alembic_version"))
 
     def dispose(self) -> None:
+        """Commit the rows written behind, then close the connections."""
+        self._diferido.cerrar()
         self.engine.dispose()
 
 
