@@ -55,7 +55,7 @@ COMPLETO = Perfil(
     arranques=10,
     http=Ventanas(segundos=8.0, calentamiento=1.0, max_llamadas=200_000),
     control=Ventanas(segundos=4.0, calentamiento=0.5, max_llamadas=10_000),
-    wrk=Ventanas(segundos=8.0, calentamiento=2.0, max_llamadas=0),
+    wrk=Ventanas(segundos=8.0, calentamiento=2.0, max_llamadas=1_000_000),
 )
 RAPIDO = Perfil(
     inproceso=Limites(llamadas=100, segundos=0.3, calentamiento=10),
@@ -64,7 +64,7 @@ RAPIDO = Perfil(
     arranques=2,
     http=Ventanas(segundos=0.8, calentamiento=0.2, max_llamadas=20_000),
     control=Ventanas(segundos=0.8, calentamiento=0.2, max_llamadas=1_000),
-    wrk=Ventanas(segundos=1.0, calentamiento=1.0, max_llamadas=0),
+    wrk=Ventanas(segundos=1.0, calentamiento=1.0, max_llamadas=100_000),
 )
 
 

@@ -75,8 +75,13 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # A write transaction that reads first must hold the write lock from the start:
         # upgrading a WAL read snapshot to a writer fails with SQLITE_BUSY, whatever the timeout.
-        readonly = conn.get_execution_options().get("solo_lectura", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("solo_lectura", False):
+            # Straight to the driver: every read pays this, and SQLAlchemy's execute path (events,
+            # cursor wrapping) cost more than the BEGIN itself (issue 13's profile). A deferred BEGIN
+            # takes no lock and cannot wait on one; its errors would surface on the first query.
+            conn.connection.driver_connection.execute("BEGIN")
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass
