@@ -6,10 +6,10 @@ which of our workers served it: a warm-up of ``calentamiento`` seconds (its
 own wrk run, discarded) and then the measured run.  Three servers, each with
 2 worker processes, each started on the database under test:
 
-- ours: ``soporte-mcp serve --transport http --workers 2`` (SO_REUSEPORT, see
+- ours: ``soporte-mcp serve --transport http --workers 2`` (connections handed out in turn, see
   soporte_mcp/trabajadores.py);
 - the reference no-op (``bench.referencia``) under the same worker spawning
-  (``bench.servir --reuseport``), the protocol's floor on our stack;
+  (``bench.servir --repartir``), the protocol's floor on our stack;
 - the peer: Django 5 + DRF under gunicorn ``-w 2`` sync (``bench/par``), on the
   same SQLite file or PostgreSQL database, in its own virtualenv.
 
@@ -106,7 +106,7 @@ def el_nuestro(url_db: str) -> Iterator[Servidor]:
 @contextmanager
 def la_referencia() -> Iterator[Servidor]:
     puerto = puerto_libre()
-    orden = [sys.executable, "-m", "bench.servir", "referencia", "--port", str(puerto), "--workers", "2", "--reuseport"]
+    orden = [sys.executable, "-m", "bench.servir", "referencia", "--port", str(puerto), "--workers", "2", "--repartir"]
     base = f"http://{HOST}:{puerto}"
     sonda = {"jsonrpc": "2.0", "id": 0, "method": "ping", "params": {}}
 
@@ -114,7 +114,7 @@ def la_referencia() -> Iterator[Servidor]:
         return httpx2.post(f"{base}/mcp", json=sonda, headers={"accept": "application/json, text/event-stream"},
                            timeout=5).status_code < 500
 
-    with arrancado("referencia-2-reuseport", orden, entorno(PYTHONPATH=str(RAIZ)), listo) as s:
+    with arrancado("referencia-2-repartir", orden, entorno(PYTHONPATH=str(RAIZ)), listo) as s:
         s.url = f"{base}/mcp"
         yield s
 
