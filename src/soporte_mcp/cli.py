@@ -192,7 +192,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     os.environ.update({ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
     from soporte_mcp.trabajadores import servir_trabajadores
 
-    # Not uvicorn's --workers: one socket per worker (SO_REUSEPORT) spreads connections (issue 13).
+    # Not uvicorn's --workers: the supervisor hands connections out in turn (issue 13; see trabajadores.py).
     servir_trabajadores(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", red.workers, opciones)
 
 
