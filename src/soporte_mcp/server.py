@@ -82,7 +82,7 @@ class ServidorSoporte(MCPServer[AppState]):
     async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
         db = estado(context).db
         tipo = TIPOS.get(name, Tipo.CONSULTA)
-        correr = db.run_en_hilo if tipo.escribe else db.run  # a write's row waits for the lock off the loop
+        correr = db.escribir if tipo.escribe else db.run  # a write's row waits for the lock off the loop
         await correr(registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Database:
     engine: Engine
     _lector: Engine = field(init=False, repr=False)
     _diferido: EscritorDiferido = field(init=False, repr=False)
+    _turno_de_escritura: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
@@ -148,11 +150,39 @@ class Database:
         inline on the event loop: in WAL mode a read never waits for a writer,
         and its audit row is written behind (``diferir``).  A networked
         database can stall for milliseconds, so there it runs in a worker thread.
-        Work that may wait for SQLite's write lock goes through ``run_en_hilo``.
+        Work that may wait for SQLite's write lock goes through ``escribir``.
         """
         if self.is_sqlite:
             return fn(*args, **kwargs)
         return await self.run_en_hilo(fn, *args, **kwargs)
+
+    async def escribir(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a write from async code: in a worker thread, one at a time per process on SQLite.
+
+        SQLite has one write lock for the whole file; 32 threads of one process polling
+        for it through the busy handler (which sleeps 1, 2, 5 … 100 ms between tries) burn
+        CPU and leave the lock idle between holders. Queued on a Python lock instead, the
+        next write starts as soon as the previous one commits; only the other processes
+        (workers, the CLI) meet the busy handler. The wait on it is bounded like the busy timeout.
+
+        Raises:
+            BaseDeDatosNoDisponible: the process's previous writes held the turn past the busy timeout.
+        """
+        if not self.is_sqlite:
+            return await self.run_en_hilo(fn, *args, **kwargs)
+
+        def en_turno() -> T:
+            if not self._turno_de_escritura.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise BaseDeDatosNoDisponible(
+                    "La base de datos está ocupada con otras escrituras. No se hizo ningún cambio; "
+                    "reintente en unos segundos."
+                )
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._turno_de_escritura.release()
+
+        return await anyio.to_thread.run_sync(en_turno)
 
     async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work in a worker thread whatever the database: writes (they may wait up to

@@ -113,6 +113,8 @@ async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = 
     origen = llamada(ctx, actual.herramienta, actual.argumentos)
     # A write may wait up to the busy timeout for SQLite's write lock: never on the event loop
     # (issue 13: one waiting payment froze its whole worker). Reads take no lock and stay inline.
-    escribe = TIPOS.get(actual.herramienta, Tipo.CONSULTA).escribe
-    correr = app.db.run_en_hilo if en_hilo or escribe else app.db.run
+    if TIPOS.get(actual.herramienta, Tipo.CONSULTA).escribe:
+        correr = app.db.escribir
+    else:
+        correr = app.db.run_en_hilo if en_hilo else app.db.run
     return await correr(servicio, db=app.db, llamada=origen, **kwargs)
