@@ -41,7 +41,7 @@ async def main() -> None:
             estado = "ERROR" if resultado.is_error else "ok"
             cuerpo = resultado.structured_content or resultado.content[0].text
             print(f"\n## {nombre} {json.dumps(argumentos, ensure_ascii=False)} -> {estado}")
-            print(json.dumps(cuerpo, ensure_ascii=False, indent=2)[:800])
+            print(json.dumps(cuerpo, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

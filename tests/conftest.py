@@ -106,13 +106,11 @@ def ok(result: CallToolResult) -> dict[str, Any]:
 
 
 def error_code(result: CallToolResult) -> str:
-    """The stable code of a refused call: the same in structuredContent and _meta, beside its Spanish text."""
+    """The stable code of a refused call (in _meta), after checking it came as one Spanish text and nothing else."""
     assert result.is_error, result.structured_content
-    codigo = result.structured_content["codigo"]
-    assert result.meta["soporte/codigo"] == codigo
-    assert result.content[0].text == result.structured_content["mensaje"]
-    assert not result.content[0].text.startswith("Error executing tool")
-    return codigo
+    assert result.structured_content is None  # an error must not claim the tool's outputSchema
+    assert len(result.content) == 1 and not result.content[0].text.startswith("Error executing tool")
+    return result.meta["soporte/codigo"]
 
 
 def business_state(db: Database) -> tuple:

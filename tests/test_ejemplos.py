@@ -27,4 +27,8 @@ def test_stdio_example_script_calls_each_tool(db, db_url) -> None:  # noqa: ANN0
     assert [linea.split()[1] for linea in encabezados] == [
         "buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
     assert all(linea.endswith("-> ok") for linea in encabezados), encabezados
-    assert "María García López" in salida.stdout
+    # Each call's answer is printed whole: the text after each header parses as one JSON document.
+    respuestas = [json.loads(bloque.split("\n", 1)[1]) for bloque in salida.stdout.split("\n## ")[1:]]
+    assert len(respuestas) == 5
+    assert respuestas[0]["clientes"][0]["nombre"] == "María García López"
+    assert respuestas[1]["cliente"]["id"] == 1 and respuestas[1]["ultimos_pagos"]

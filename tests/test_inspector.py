@@ -120,6 +120,6 @@ def test_inspector_sees_an_unknown_customer_as_a_tool_error_with_its_code(
     )
     assert respuesta.codigo == EXIT_TOOL_IS_ERROR, respuesta
     assert respuesta.resultado["isError"] is True
-    assert respuesta.resultado["structuredContent"]["codigo"] == "cliente_no_encontrado"
     assert respuesta.resultado["_meta"]["soporte/codigo"] == "cliente_no_encontrado"
+    assert "structuredContent" not in respuesta.resultado
     assert json.loads(respuesta.stderr)["error"]["code"] == "tool_is_error"

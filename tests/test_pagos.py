@@ -138,5 +138,5 @@ async def test_a_locked_database_is_a_clear_retryable_refusal(client, db, settin
         engine_mod.SQLITE_BUSY_TIMEOUT_MS = original
         otro.dispose()
     assert error_code(resultado) == "base_de_datos_no_disponible"
-    assert resultado.structured_content["reintentable"] is True
+    assert resultado.meta["soporte/reintentable"] is True
     assert business_state(db) == antes

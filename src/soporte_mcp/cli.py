@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,18 +18,16 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
+from soporte_mcp.clic import AJUSTES, Grupo  # before any decorator: click's own texts in Spanish
 from soporte_mcp.config import SCOPES, Settings
 from soporte_mcp.db import migrate
-from soporte_mcp.db.engine import Database
-from soporte_mcp.errors import SoporteError
+from soporte_mcp.db.engine import Database, sqlite_file
+from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
+from soporte_mcp.registro import configurar_logging, nivel_de_verbosidad
 
 log = logging.getLogger("soporte_mcp")
-
-
-def configurar_logging(verbose: int) -> None:
-    """Logs go to stderr: stdout carries the stdio protocol and the commands' own output."""
-    nivel = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=nivel, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+# Said once, in the settings; the option shows it in --help.
+ZONA_POR_DEFECTO = Settings.model_fields["timezone"].default
 
 
 @contextmanager
@@ -39,28 +39,30 @@ def errores_claros() -> Iterator[None]:
         raise click.ClickException(exc.mensaje) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SOPORTE"})
+@click.group(cls=Grupo, context_settings={**AJUSTES, "auto_envvar_prefix": "SOPORTE"})
 @click.version_option(__version__, prog_name="soporte-mcp")
 @click.option(
     "--database-url", envvar="SOPORTE_DATABASE_URL", default="", metavar="URL",
-    help="SQLAlchemy URL of the database (env SOPORTE_DATABASE_URL). "
-    "Default: a SQLite file in the user's data directory (see `soporte-mcp info`).",
+    help="URL de SQLAlchemy de la base de datos (variable SOPORTE_DATABASE_URL). "
+    "Por defecto, un archivo SQLite en la carpeta de datos del usuario (vea `soporte-mcp info`).",
 )
 @click.option(
-    "--timezone", envvar="SOPORTE_TIMEZONE", default="America/Guayaquil", show_default=True,
-    help="Time zone that defines \"today\" in the statistics (env SOPORTE_TIMEZONE).",
+    "--timezone", envvar="SOPORTE_TIMEZONE", metavar="ZONA",
+    help=f"Zona horaria que define \"hoy\" en las estadísticas (variable SOPORTE_TIMEZONE; por defecto "
+    f"{ZONA_POR_DEFECTO}).",
 )
-@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.option("-v", "--verbose", count=True, help="Más registro en stderr (-v información, -vv depuración).")
 @click.pass_context
-def main(ctx: click.Context, database_url: str, timezone: str, verbose: int) -> None:
-    """soporte-mcp: an MCP server with the tools of a customer-support team.
+def main(ctx: click.Context, database_url: str, timezone: str | None, verbose: int) -> None:
+    """soporte-mcp: servidor MCP con las herramientas de un equipo de soporte al cliente.
 
-    Tools: buscarCliente, consultarSaldo, crearTicket, registrarPago, estadisticas.
+    Herramientas: buscarCliente, consultarSaldo, crearTicket, registrarPago, estadisticas.
     """
-    configurar_logging(verbose)
+    nivel = nivel_de_verbosidad(verbose)
+    configurar_logging(nivel)
+    dados = {"database_url": database_url, "timezone": timezone, "log_level": nivel}
     try:
-        settings = Settings(database_url=database_url, timezone=timezone, log_level=logging.getLevelName(
-            logging.getLogger().level))
+        settings = Settings(**{campo: valor for campo, valor in dados.items() if valor is not None})
     except ValidationError as exc:
         raise click.BadParameter(exc.errors()[0]["msg"]) from None
     ctx.obj = settings
@@ -74,54 +76,90 @@ def abrir(settings: Settings, *, migrar: bool = True) -> Database:
     return db
 
 
+def abrir_para_leer(settings: Settings) -> Database:
+    """Open the configured database only to read it (a SQLite file read-only), its schema up to date.
+
+    Raises:
+        BaseDeDatosNoDisponible: the database cannot be opened, or its schema is not the latest.
+    """
+    db = Database.from_url(settings.database_url, solo_lectura=True)
+    actual = migrate.current_revision(db)
+    if actual != migrate.HEAD:
+        db.dispose()
+        raise BaseDeDatosNoDisponible(f"el esquema de la base está en la revisión {actual or 'vacía'}, se "
+                                      f"necesita {migrate.HEAD}: ejecute `soporte-mcp db upgrade`")
+    return db
+
+
 TOKENS_FILE = click.option(
     "--tokens-file", type=click.Path(dir_okay=False, path_type=Path), envvar="SOPORTE_TOKENS_FILE",
-    help="File of bearer tokens (nombre:scopes:sha256 lines; env SOPORTE_TOKENS_FILE). See `soporte-mcp token`.",
+    metavar="ARCHIVO",
+    help="Archivo de tokens de portador (líneas nombre:scopes:sha256; variable SOPORTE_TOKENS_FILE). "
+    "Vea `soporte-mcp token`.",
 )
 
 
 @main.command()
 @click.option(
     "--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True,
-    help="stdio for an MCP host that starts the server (Claude Desktop); http for streamable HTTP.",
+    help="stdio para un anfitrión MCP que arranca el servidor (Claude Desktop); http para HTTP streamable.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (http only).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port (http only).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="DIRECCIÓN",
+              help="Dirección en la que escuchar (solo http).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), metavar="PUERTO",
+              help="Puerto (solo http).")
 @click.option(
-    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-    help="Worker processes (http only). With more than one the server is stateless: any worker answers any request.",
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), metavar="N",
+    help="Procesos de trabajo (solo http). Con más de uno el servidor no guarda sesiones: cualquier proceso "
+    "responde cualquier petición.",
 )
 @TOKENS_FILE
 @click.option(
-    "--allowed-host", "allowed_hosts", multiple=True, envvar="SOPORTE_ALLOWED_HOSTS", metavar="HOST[:PORT]",
-    help="Host name clients use to reach the server (repeatable; env SOPORTE_ALLOWED_HOSTS, space-separated). "
-    "Other Host headers get 421 (DNS-rebinding protection). Needed behind a real host name.",
+    "--allowed-host", "allowed_hosts", multiple=True, envvar="SOPORTE_ALLOWED_HOSTS", metavar="HOST[:PUERTO]",
+    help="Nombre con el que los clientes llegan al servidor (repetible; variable SOPORTE_ALLOWED_HOSTS, separados "
+    "por espacios). Otras cabeceras Host reciben 421 (protección contra DNS rebinding). Necesario detrás de un "
+    "nombre real.",
 )
 @click.option(
     "--rate-limit", type=click.IntRange(0), envvar="SOPORTE_RATE_LIMIT", metavar="N",
-    help="Requests a minute per token, per worker (429 with Retry-After beyond it; env SOPORTE_RATE_LIMIT). "
-    "Default: 600 with authentication, off without; 0 turns it off.",
+    help="Peticiones por minuto y token, en cada proceso (429 con Retry-After por encima; variable "
+    "SOPORTE_RATE_LIMIT). Por defecto, 600 con autenticación y ninguno sin ella; 0 lo desactiva.",
 )
 @click.option("--oauth-issuer", envvar="SOPORTE_OAUTH_ISSUER", metavar="URL",
-              help="OAuth 2.1 resource-server mode: accept JWT access tokens from this issuer (env SOPORTE_OAUTH_ISSUER).")
+              help="Modo servidor de recursos OAuth 2.1: acepta tokens de acceso JWT de este emisor "
+              "(variable SOPORTE_OAUTH_ISSUER).")
 @click.option("--oauth-jwks-url", envvar="SOPORTE_OAUTH_JWKS_URL", metavar="URL",
-              help="The issuer's signing keys (default ISSUER/.well-known/jwks.json; env SOPORTE_OAUTH_JWKS_URL).")
+              help="Las claves de firma del emisor (por defecto EMISOR/.well-known/jwks.json; variable "
+              "SOPORTE_OAUTH_JWKS_URL).")
 @click.option("--public-url", envvar="SOPORTE_PUBLIC_URL", metavar="URL",
-              help="Public URL of the MCP endpoint, e.g. https://soporte.example/mcp: the tokens' audience, "
-              "and where the protected-resource metadata points (env SOPORTE_PUBLIC_URL).")
-@click.option("--insecure", is_flag=True, help="Allow listening on a non-loopback address without authentication.")
+              help="URL pública del punto MCP, p. ej. https://soporte.example/mcp: la audiencia de los tokens y "
+              "adonde apuntan los metadatos del recurso protegido (variable SOPORTE_PUBLIC_URL).")
+@click.option("--insecure", is_flag=True,
+              help="Permite escuchar en una dirección que no es de bucle local sin autenticación.")
+@click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
+              help="Redis que comparten todos los procesos y máquinas, p. ej. redis://10.0.0.5:6379/0: un solo "
+              "límite por token entre todos (env SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
+@click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
+              envvar="SOPORTE_REDIS_FAILURE_MODE",
+              help="Mientras Redis no responde: open atiende con límites por proceso, closed responde 503 "
+              "(env SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="SOPORTE_LOG_FORMAT",
+              help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
+              "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
-    """Serve the MCP tools over stdio (default) or streamable HTTP at /mcp (with /health).
+    """Sirve las herramientas MCP por stdio (por defecto) o por HTTP streamable en /mcp (con /health).
 
-    Over HTTP on a non-loopback address, authentication (--tokens-file or
-    --oauth-issuer) is required, or --insecure.  Over HTTP, the web panel is
-    served at /admin when SOPORTE_ADMIN_USER, SOPORTE_ADMIN_PASSWORD_HASH and
-    SOPORTE_ADMIN_SECRET are set (see `soporte-mcp admin --help`).
+    Por HTTP en una dirección que no es de bucle local hace falta autenticación
+    (--tokens-file u --oauth-issuer), o --insecure.  Por HTTP, el panel web se
+    sirve en /admin cuando están definidas SOPORTE_ADMIN_USER,
+    SOPORTE_ADMIN_PASSWORD_HASH y SOPORTE_ADMIN_SECRET (vea `soporte-mcp admin --help`).
     """
     from soporte_mcp.auth import autenticacion
     from soporte_mcp.http import es_loopback
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
     from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
@@ -133,19 +171,23 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             f"escuchar en {host} sin autenticación expondría los datos a la red: use --tokens-file "
             "(ver `soporte-mcp token crear --help`) u --oauth-issuer o, si de verdad lo quiere, --insecure."
         )
+    red = Red(host, port, workers, allowed_hosts)
     with errores_claros():
         auth = autenticacion(settings)
         if transport == "http":
             settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
+            comprobar_puerto(red)
         db = abrir(settings)
+        observacion = preparar_observabilidad(settings, db, http=transport == "http")
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
             build_server(settings, db).run("stdio")
         else:
-            _serve_http(settings, db, auth, Red(host, port, workers, allowed_hosts))
+            _serve_http(settings, db, auth, red)
     finally:
         db.dispose()
+        observacion.terminar()
 
 
 @dataclass(frozen=True)
@@ -156,40 +198,92 @@ class Red:
     allowed_hosts: tuple[str, ...]
 
 
-# What a worker process of `serve --workers N` must find in its environment (it builds its own app).
-ENTORNO_TRABAJADOR = {
-    "SOPORTE_DATABASE_URL": "database_url", "SOPORTE_TIMEZONE": "timezone", "SOPORTE_TOKENS_FILE": "tokens_file",
-    "SOPORTE_RATE_LIMIT": "rate_limit", "SOPORTE_OAUTH_ISSUER": "oauth_issuer",
-    "SOPORTE_OAUTH_JWKS_URL": "oauth_jwks_url", "SOPORTE_PUBLIC_URL": "public_url",
+# The operating system's reasons (English strerror) for the usual mistakes, in Spanish.
+MOTIVOS_DE_RED = {
+    errno.EADDRNOTAVAIL: "esa dirección no es de esta máquina",
+    errno.EACCES: "no tiene permiso para usar ese puerto (los menores que 1024 piden privilegios)",
 }
+
+
+def comprobar_puerto(red: Red) -> None:
+    """Fail before the banner when the address cannot be listened on (a port in use, above all).
+
+    Binds and closes a socket the way uvicorn will (SO_REUSEADDR), so a port left in
+    TIME_WAIT passes and one that another process listens on does not.
+
+    Raises:
+        ConfiguracionInvalida: the address is in use, not this machine's, or not allowed.
+    """
+    from soporte_mcp.errors import ConfiguracionInvalida
+
+    try:
+        direcciones = socket.getaddrinfo(red.host, red.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfiguracionInvalida(f"no se puede escuchar en {red.host}: {exc.strerror}") from exc
+    fallos: list[OSError] = []
+    for familia, tipo, proto, _nombre, direccion in direcciones:
+        with socket.socket(familia, tipo, proto) as prueba:
+            prueba.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                prueba.bind(direccion)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfiguracionInvalida(
+                        f"el puerto {red.port} de {red.host} ya está en uso por otro proceso: deténgalo o "
+                        "elija otro puerto con --port"
+                    ) from exc
+                fallos.append(exc)
+    # Like asyncio's create_server, an address family the machine lacks (EADDRNOTAVAIL, e.g. ::1 for
+    # "localhost" without IPv6) is skipped while another address works.
+    graves = [f for f in fallos if f.errno != errno.EADDRNOTAVAIL]
+    if not graves and len(fallos) == len(direcciones):
+        graves = fallos
+    if graves:
+        motivo = MOTIVOS_DE_RED.get(graves[0].errno, graves[0].strerror)
+        raise ConfiguracionInvalida(f"no se puede escuchar en {red.host}:{red.port}: {motivo}") from graves[0]
+
+
+def aviso_de_host(red: Red) -> str | None:
+    """The warning for a non-loopback address served without --allowed-host (None when there is none to give)."""
+    from soporte_mcp.http import es_loopback
+
+    if red.allowed_hosts or es_loopback(red.host):
+        return None
+    return (
+        f"Aviso: escucha en {red.host} sin --allowed-host, así que acepta cualquier cabecera Host y Origin: una "
+        "página web abierta en un navegador que alcance esta dirección puede enviarle peticiones mediante DNS "
+        "rebinding, saltándose el cortafuegos. Indique el nombre con el que lo llaman los clientes, p. ej. "
+        "--allowed-host soporte.example.com."
+    )
 
 
 def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None:
     import uvicorn
 
     from soporte_mcp.http import (
-        ENV_ALLOWED_HOSTS, ENV_HOST, MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app,
+        MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app, entorno_trabajador,
     )
     from soporte_mcp.server import build_server
 
+    from soporte_mcp.observabilidad.arranque import opciones_uvicorn
+    from soporte_mcp.registro import anunciar
+
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
-                "timeout_graceful_shutdown": 10}
+                "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
-               f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
+    if aviso := aviso_de_host(red):
+        anunciar(settings.log_format, aviso, logging.WARNING)
+    anunciar(settings.log_format, f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · "
+             f"salud en /health{panel} · {red.workers} proceso(s) · {seguridad}")
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
                              allowed_hosts=red.allowed_hosts, settings=settings)
         uvicorn.run(app, **opciones)
         return
-    # Each worker builds its own app from the environment (SOPORTE_ADMIN_* come only from it, so the
-    # workers inherit them); the schema was migrated above, once.
-    for variable, campo in ENTORNO_TRABAJADOR.items():
-        valor = getattr(settings, campo)
-        if valor is not None:
-            os.environ[variable] = str(valor)
-    os.environ.update({ENV_HOST: red.host, ENV_ALLOWED_HOSTS: ",".join(red.allowed_hosts)})
+    # Each worker is a new process that builds its own app: it gets the whole validated settings
+    # in one variable (see soporte_mcp.http.entorno_trabajador); the schema was migrated above, once.
+    os.environ.update(entorno_trabajador(settings, host=red.host, allowed_hosts=red.allowed_hosts))
     from soporte_mcp.trabajadores import servir_trabajadores
 
     # Not uvicorn's --workers: the supervisor hands connections out in turn (issue 13; see trabajadores.py).
@@ -197,14 +291,16 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
 
 
 @main.command()
-@click.option("--limpiar", is_flag=True, help="Delete ALL existing data first, then load the demo data.")
-@click.option("--clientes", type=click.IntRange(0, 10_000_000), default=0, help="Also add N synthetic customers.")
-@click.option("--semilla", type=int, default=1, show_default=True, help="Random seed of the synthetic data.")
+@click.option("--limpiar", is_flag=True, help="Borra primero TODOS los datos y luego carga los de demostración.")
+@click.option("--clientes", type=click.IntRange(0, 10_000_000), default=0, metavar="N",
+              help="Añade además N clientes sintéticos.")
+@click.option("--semilla", type=int, default=1, show_default=True, metavar="S",
+              help="Semilla aleatoria de los datos sintéticos.")
 @click.pass_obj
 def seed(settings: Settings, limpiar: bool, clientes: int, semilla: int) -> None:
-    """Load the demo data (six customers, tickets, payments); optionally N synthetic customers.
+    """Carga los datos de demostración (seis clientes, tickets, pagos) y, si se pide, N clientes sintéticos.
 
-    Without --limpiar, demo data already present is left as it is.
+    Sin --limpiar, los datos de demostración que ya estén se dejan como están.
     """
     from soporte_mcp.seed.demo import cargar_demo
     from soporte_mcp.seed.sintetico import cargar_sinteticos
@@ -234,13 +330,13 @@ def _barra(total: int) -> Iterator:
 
 @main.group()
 def db() -> None:
-    """Database schema and consistency."""
+    """Esquema y coherencia de la base de datos."""
 
 
 @db.command()
 @click.pass_obj
 def upgrade(settings: Settings) -> None:
-    """Create or upgrade the schema to the latest migration."""
+    """Crea o actualiza el esquema a la última migración."""
     with errores_claros():
         database = abrir(settings, migrar=False)
         try:
@@ -253,11 +349,11 @@ def upgrade(settings: Settings) -> None:
 @db.command()
 @click.pass_obj
 def check(settings: Settings) -> None:
-    """Verify that every balance equals opening balance + payments; exit 1 naming those that do not."""
+    """Comprueba que cada saldo es el saldo inicial más los pagos; sale con 1 y nombra a quienes no cuadran."""
     from soporte_mcp.services.conciliacion import verificar_saldos
 
     with errores_claros():
-        database = abrir(settings)
+        database = abrir_para_leer(settings)
         try:
             descuadres = verificar_saldos(db=database)
         finally:
@@ -272,16 +368,17 @@ def check(settings: Settings) -> None:
 
 @main.group()
 def token() -> None:
-    """Bearer tokens for the HTTP server (scopes: read, write)."""
+    """Tokens de portador para el servidor HTTP (permisos: read, write, metrics)."""
 
 
 @token.command("crear")
 @click.argument("nombre")
 @click.option("--scope", "scopes", type=click.Choice(SCOPES), multiple=True, default=("read",), show_default=True,
-              help="Scope of the token (repeatable): read for the queries, write for tickets and payments.")
+              help="Permiso del token (repetible): read para las consultas, write para tickets y pagos, "
+              "metrics para /metrics (un recolector de Prometheus solo necesita ese).")
 @TOKENS_FILE
 def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
-    """Create a token named NOMBRE, store its hash in the tokens file and print it (only this once)."""
+    """Crea un token llamado NOMBRE, guarda su hash en el archivo de tokens y lo muestra (solo esta vez)."""
     from soporte_mcp.auth import crear_token
 
     if tokens_file is None:
@@ -295,14 +392,14 @@ def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) 
 
 @main.group()
 def admin() -> None:
-    """The /admin web panel, served by `serve --transport http` when SOPORTE_ADMIN_USER,
-    SOPORTE_ADMIN_PASSWORD_HASH and SOPORTE_ADMIN_SECRET are set."""
+    """El panel web /admin, que sirve `serve --transport http` cuando están definidas
+    SOPORTE_ADMIN_USER, SOPORTE_ADMIN_PASSWORD_HASH y SOPORTE_ADMIN_SECRET."""
 
 
 @admin.command("hash-clave")
 def admin_hash_clave() -> None:
-    """Ask for the panel's password (twice) and print its hash, for SOPORTE_ADMIN_PASSWORD_HASH."""
-    from soporte_mcp.admin.claves import hash_clave
+    """Pide la contraseña del panel (dos veces) y muestra su hash, para SOPORTE_ADMIN_PASSWORD_HASH."""
+    from soporte_mcp.claves import hash_clave
 
     clave = click.prompt("Contraseña del panel", hide_input=True, confirmation_prompt=True, err=True)
     with errores_claros():
@@ -312,15 +409,19 @@ def admin_hash_clave() -> None:
 @main.command()
 @click.pass_obj
 def info(settings: Settings) -> None:
-    """Show the version, the database in use and its schema revision."""
+    """Muestra la versión, la base de datos en uso y la revisión de su esquema."""
     click.echo(f"soporte-mcp {__version__}")
     click.echo(f"base de datos: {_url_segura(settings.database_url)}")
     url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        click.echo(f"archivo: {url.database}")
+    archivo = sqlite_file(url.database) if url.get_backend_name() == "sqlite" else None
+    if archivo is not None:
+        click.echo(f"archivo: {archivo}")
     click.echo(f"zona horaria: {settings.timezone}")
+    if archivo is not None and not archivo.exists():
+        click.echo("esquema: vacío (el archivo aún no existe: se crea al servir o con `soporte-mcp db upgrade`)")
+        return
     with errores_claros():
-        database = abrir(settings, migrar=False)
+        database = Database.from_url(settings.database_url, solo_lectura=True)
         try:
             click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} (última: {migrate.head_revision(database)})")
         finally:

@@ -10,6 +10,7 @@
     │   │   ├── ArgumentoInvalido   rejected by the tool's input schema, before any rule ran
     │   │   ├── ConsultaVacia
     │   │   ├── ConsultaDemasiadoLarga
+    │   │   ├── EmailEnUso
     │   │   ├── MontoInvalido
     │   │   ├── PrioridadInvalida
     │   │   ├── MetodoPagoInvalido
@@ -23,8 +24,8 @@
 
 Messages are Spanish because the people and the models reading them work in
 Spanish; each one says what to do next.  ``codigo`` is stable for programs: it
-reaches MCP clients in every refused call (``structuredContent.codigo`` and
-``_meta["soporte/codigo"]``, see tools/_errores.py) and the README lists them.
+reaches MCP clients in every refused call (``_meta["soporte/codigo"]``, see
+tools/_errores.py) and the README lists them.
 Register: everything a person or a model reads says "usted", never "tú".
 """
 
@@ -114,6 +115,12 @@ class ConsultaDemasiadoLarga(DatoInvalido):
     """A search with more words than any name or email has."""
 
     codigo = "consulta_demasiado_larga"
+
+
+class EmailEnUso(DatoInvalido):
+    """Another customer already has that email (emails identify customers)."""
+
+    codigo = "email_en_uso"
 
 
 class MontoInvalido(DatoInvalido):

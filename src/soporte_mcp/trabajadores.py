@@ -161,8 +161,7 @@ def _parar(procesos: list[Any], gracia: float) -> None:
 
 def _trabajador(indice: int, fabrica: str, opciones: dict[str, Any], canal: Any) -> None:
     """One worker: its own app, uvicorn serving the connections that arrive through ``canal``."""
-    _morir_con_el_padre()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _morir_con_el_padre()  # logging: the app factory configures it (soporte_mcp.observabilidad)
     app = ConTrabajador(_importar(fabrica)(), indice)
     ServidorAlimentado(uvicorn.Config(app, **opciones), canal).run(sockets=[])
 

@@ -27,10 +27,10 @@ def test_the_command_and_every_option_have_help_text() -> None:
 
     r = CliRunner().invoke(main, ["--help"], prog_name="soporte-chat")
 
-    assert r.exit_code == 0 and r.output.startswith("Usage: soporte-chat [OPTIONS]")
+    assert r.exit_code == 0 and r.output.startswith("Uso: soporte-chat [OPCIONES]")
     for p in opciones:
         assert max(p.opts, key=len) in r.output
-    assert "Examples:" in r.output and "Ollama" in r.output
+    assert "Ejemplos:" in r.output and "Ollama" in r.output
 
 
 def test_slash_commands_list_tools_clear_the_history_and_leave(chat_http, modelo) -> None:  # noqa: ANN001

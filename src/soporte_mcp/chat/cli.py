@@ -18,15 +18,23 @@ from soporte_mcp.chat import servidores as srv
 from soporte_mcp.chat.conversacion import Conversacion, Turno
 from soporte_mcp.chat.interactivo import conversar
 from soporte_mcp.chat.modelo import Modelo, clave_api, cliente_openai
-from soporte_mcp.chat.salida import Json, Pantalla, UnaVez, aprobar_en_terminal, consola_markdown
+from soporte_mcp.chat.salida import (
+    Json,
+    Pantalla,
+    UnaVez,
+    aprobar_en_terminal,
+    consola_markdown,
+    imprimir_json,
+)
+from soporte_mcp.clic import AJUSTES, Comando  # before any decorator: click's own texts in Spanish
 from soporte_mcp.errors import SoporteError
 
 EJEMPLOS = """\b
-Examples:
-  soporte-chat                                   chat with the bundled server
-  soporte-chat -p "Busca a María García y dime su saldo"
+Ejemplos:
+  soporte-chat                                   conversar con el servidor incluido
+  soporte-chat -p "Busque a María García y dígame su saldo"
   echo "¿Cuántos tickets están abiertos?" | soporte-chat --json
-  soporte-chat -p "Registra un pago de $500 para el cliente 2" --yes
+  soporte-chat -p "Registre un pago de $500 para el cliente 2" --yes
   soporte-chat --base-url http://localhost:11434/v1 -m qwen2.5:7b     (Ollama)
   soporte-chat --server https://soporte.example.com/mcp -H "Authorization: Bearer $TOKEN"
   soporte-chat --config claude_desktop_config.json
@@ -52,63 +60,73 @@ class Ajustes:
     espera_base: float
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EJEMPLOS)
+@click.command(cls=Comando, context_settings=AJUSTES, epilog=EJEMPLOS)
 @click.version_option(__version__, prog_name="soporte-chat")
-@click.option("-p", "--prompt", metavar="TEXT",
-              help="Answer this one request, print the final answer and exit. "
-              "Without -p, a request piped on stdin does the same.")
-@click.option("-i", "--interactive", is_flag=True, help="Chat line by line even when stdin is not a terminal.")
+@click.option("-p", "--prompt", metavar="TEXTO",
+              help="Responde esta única petición, muestra la respuesta final y termina. "
+              "Sin -p, una petición recibida por stdin hace lo mismo.")
+@click.option("-i", "--interactive", is_flag=True,
+              help="Conversa línea a línea aunque stdin no sea un terminal.")
 @click.option("--json", "como_json", is_flag=True,
-              help="One-shot only: print the answer and every tool call with its result as one JSON object.")
-@click.option("-m", "--model", envvar="OPENAI_MODEL", default="gpt-4o", show_default=True,
-              help="Model name (env OPENAI_MODEL).")
+              help="Solo para una petición: muestra la respuesta y cada llamada a herramienta con su resultado "
+              "como un objeto JSON.")
+@click.option("-m", "--model", envvar="OPENAI_MODEL", default="gpt-4o", show_default=True, metavar="MODELO",
+              help="Nombre del modelo (variable OPENAI_MODEL).")
 @click.option("--base-url", envvar="OPENAI_BASE_URL", metavar="URL",
-              help="OpenAI-compatible endpoint (env OPENAI_BASE_URL), e.g. http://localhost:11434/v1 for Ollama. "
-              "The key is read from OPENAI_API_KEY; a custom endpoint may do without it.")
+              help="Punto compatible con OpenAI (variable OPENAI_BASE_URL), p. ej. http://localhost:11434/v1 para "
+              "Ollama. La clave se lee de OPENAI_API_KEY; un punto propio puede no necesitarla.")
 @click.option("--server", "urls", multiple=True, metavar="URL",
-              help="A streamable-HTTP MCP server, e.g. http://127.0.0.1:8000/mcp (repeatable). "
-              "Given --server or --config, the bundled server is not started.")
-@click.option("-H", "--header", "cabeceras", multiple=True, metavar="'NAME: VALUE'",
-              help="HTTP header sent to every --server (repeatable), e.g. 'Authorization: Bearer ...'.")
-@click.option("-c", "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON file with \"mcpServers\" as Claude Desktop writes it: stdio (command/args/env) "
-              "and url (url/headers) entries, several at once.")
+              help="Un servidor MCP por HTTP streamable, p. ej. http://127.0.0.1:8000/mcp (repetible). "
+              "Con --server o --config no se arranca el servidor incluido.")
+@click.option("-H", "--header", "cabeceras", multiple=True, metavar="'NOMBRE: VALOR'",
+              help="Cabecera HTTP enviada a cada --server (repetible), p. ej. 'Authorization: Bearer ...'.")
+@click.option("-c", "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="ARCHIVO",
+              help="Archivo JSON con \"mcpServers\" como lo escribe Claude Desktop: entradas stdio "
+              "(command/args/env) y url (url/headers), varias a la vez.")
 @click.option("--database-url", envvar="SOPORTE_DATABASE_URL", metavar="URL",
-              help="Database of the bundled server (env SOPORTE_DATABASE_URL; default: as soporte-mcp).")
-@click.option("-y", "--yes", "auto_aprobar", is_flag=True, help="Run tools that may modify data without asking.")
+              help="Base de datos del servidor incluido (variable SOPORTE_DATABASE_URL; por defecto, la de "
+              "soporte-mcp).")
+@click.option("-y", "--yes", "auto_aprobar", is_flag=True,
+              help="Ejecuta sin preguntar las herramientas que pueden modificar datos.")
 @click.option("--read-only", "solo_lectura", is_flag=True,
-              help="Offer the model only the tools annotated read-only.")
-@click.option("--max-tool-rounds", type=click.IntRange(1, 100), default=8, show_default=True,
-              help="Most rounds of tool calls the model may make to answer one message.")
+              help="Ofrece al modelo solo las herramientas marcadas de solo lectura.")
+@click.option("--max-tool-rounds", type=click.IntRange(1, 100), default=8, show_default=True, metavar="N",
+              help="Máximo de rondas de llamadas a herramientas que el modelo puede hacer para responder un mensaje.")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=60.0, show_default=True,
-              envvar="SOPORTE_CHAT_TIMEOUT",
-              help="Seconds to wait for the model to connect or send more (env SOPORTE_CHAT_TIMEOUT).")
+              envvar="SOPORTE_CHAT_TIMEOUT", metavar="SEGUNDOS",
+              help="Segundos de espera a que el modelo conecte o envíe más (variable SOPORTE_CHAT_TIMEOUT).")
 @click.option("--tool-timeout", type=click.FloatRange(0, min_open=True), default=120.0, show_default=True,
-              envvar="SOPORTE_CHAT_TOOL_TIMEOUT",
-              help="Seconds to wait for an MCP server to start or answer a call (env SOPORTE_CHAT_TOOL_TIMEOUT).")
+              envvar="SOPORTE_CHAT_TOOL_TIMEOUT", metavar="SEGUNDOS",
+              help="Segundos de espera a que un servidor MCP arranque o responda una llamada (variable "
+              "SOPORTE_CHAT_TOOL_TIMEOUT).")
 @click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, envvar="SOPORTE_CHAT_RETRIES",
-              help="Retries when the model answers 429 or 5xx, waiting as it asks or 1, 2, 4... s "
-              "(env SOPORTE_CHAT_RETRIES).")
+              metavar="N",
+              help="Reintentos cuando el modelo responde 429 o 5xx, esperando lo que pida o 1, 2, 4... s "
+              "(variable SOPORTE_CHAT_RETRIES).")
 @click.option("--backoff", type=click.FloatRange(0), default=1.0, envvar="SOPORTE_CHAT_BACKOFF", hidden=True,
-              help="First backoff wait in seconds (env SOPORTE_CHAT_BACKOFF; for tests).")
-@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+              help="Primera espera entre reintentos, en segundos (variable SOPORTE_CHAT_BACKOFF; para las pruebas).")
+@click.option("-v", "--verbose", count=True, help="Más registro en stderr (-v información, -vv depuración).")
 def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, **opciones: Any) -> None:  # noqa: ANN401
-    """Chat in natural language with the soporte-mcp tools (or any MCP server) through any
-    OpenAI-compatible model.
+    """Conversación en lenguaje natural con las herramientas de soporte-mcp (o de cualquier servidor
+    MCP) a través de cualquier modelo compatible con OpenAI.
 
-    By default it starts the bundled soporte-mcp server over stdio on the configured
-    database: run `soporte-mcp seed` once, set OPENAI_API_KEY, and ask. Tools that may
-    modify data (payments, tickets) run only after you confirm them, unless --yes.
+    Por defecto arranca el servidor soporte-mcp incluido, por stdio, sobre la base de datos
+    configurada: ejecute `soporte-mcp seed` una vez, defina OPENAI_API_KEY y pregunte. Las
+    herramientas que pueden modificar datos (pagos, tickets) solo se ejecutan cuando usted las
+    confirma, salvo con --yes.
 
-    In the chat: /tools, /clear, /help, /exit; Ctrl-C stops the current answer.
+    En la conversación: /tools, /clear, /help, /exit; Ctrl-C detiene la respuesta en curso.
     """
     logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pregunta = _pregunta(prompt, interactive=interactive, como_json=como_json)
+    turno = Turno() if pregunta is not None else None
     try:
         ajustes = _ajustes(pregunta, como_json, **opciones)
-        turno = anyio.run(_chatear, ajustes)
+        anyio.run(_chatear, ajustes, turno)
     except SoporteError as exc:
+        if como_json:  # a program reads stdout: it gets the object, with the error's code, whatever failed
+            imprimir_json(turno, modelo=opciones["model"], error=exc)
         raise click.ClickException(exc.mensaje) from exc
     if turno is not None and turno.limite_alcanzado:
         click.get_current_context().exit(1)
@@ -117,14 +135,16 @@ def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, *
 def _pregunta(prompt: str | None, *, interactive: bool, como_json: bool) -> str | None:
     """The one-shot request (from -p or stdin), or None for the interactive chat."""
     if prompt is not None and interactive:
-        raise click.UsageError("-p and --interactive exclude each other.")
+        raise click.UsageError("-p y --interactive se excluyen: use uno de los dos.")
     if prompt is None and (interactive or sys.stdin.isatty()):
         if como_json:
-            raise click.UsageError("--json needs a one-shot request (-p TEXT, or piped on stdin).")
+            raise click.UsageError("--json necesita una petición única: -p TEXTO, "
+                                   "o la petición por la entrada estándar.")
         return None
     texto = (prompt if prompt is not None else sys.stdin.read()).strip()
     if not texto:
-        raise click.UsageError("Empty request: pass -p TEXT, pipe one on stdin, or run in a terminal to chat.")
+        raise click.UsageError("La petición está vacía: escriba -p TEXTO, envíela por la entrada estándar "
+                               "o ejecute soporte-chat en un terminal para conversar.")
     return texto
 
 
@@ -145,18 +165,23 @@ def _servidores(urls: tuple[str, ...], cabeceras: tuple[str, ...], config: Path 
     """--config's servers, then the --server URLs; the bundled server when neither is given."""
     pares = dict(srv.cabecera(c) for c in cabeceras)
     if pares and not urls:
-        raise click.UsageError("--header applies to --server URLs; give at least one --server.")
+        raise click.UsageError("--header se aplica a los servidores de --server: "
+                               "indique al menos un --server.")
     if not urls and config is None:
         return [srv.incluido(database_url)]
     desde_config = srv.leer_configuracion(config) if config is not None else []
     return srv.sin_nombres_repetidos(desde_config + srv.remotos(urls, pares))
 
 
-async def _chatear(a: Ajustes) -> Turno | None:
-    """Open the model client and the MCP sessions for the whole chat, then answer."""
+async def _chatear(a: Ajustes, en_curso: Turno | None) -> None:
+    """Open the model client and the MCP sessions for the whole chat, then answer.
+
+    One-shot, the turn is filled into ``en_curso``, which the caller keeps if the run fails.
+    """
     async with AsyncExitStack() as pila:
         try:
-            return await _sesion(a, pila)
+            await _sesion(a, pila, en_curso)
+            return
         except SoporteError as exc:
             # Re-raised once the sessions are closed: raised through their task groups it would
             # come out wrapped in an ExceptionGroup.
@@ -164,7 +189,7 @@ async def _chatear(a: Ajustes) -> Turno | None:
     raise fallo
 
 
-async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
+async def _sesion(a: Ajustes, pila: AsyncExitStack, en_curso: Turno | None) -> None:
     consola = consola_markdown()
     salida = (Json if a.como_json else UnaVez)(consola) if a.pregunta is not None else Pantalla(consola)
     cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
@@ -176,7 +201,5 @@ async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
         click.echo(f"soporte-chat {__version__} · modelo {a.modelo} · {len(conversacion.ofrecidas)} herramientas "
                    f"({', '.join(s.nombre for s in a.servidores)}) · /help para ayuda", err=True)
         await conversar(conversacion, salida, editar_lineas=sys.stdin.isatty())
-        return None
-    turno = await conversacion.turno(a.pregunta)
-    salida.imprimir(turno, modelo=a.modelo)
-    return turno
+        return
+    salida.imprimir(await conversacion.turno(a.pregunta, en_curso), modelo=a.modelo)

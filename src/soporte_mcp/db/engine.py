@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote, unquote
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -27,8 +29,11 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, solo_lectura: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE.
+
+    ``solo_lectura`` (the commands that only look: ``info``, ``db check``) opens a SQLite file
+    read-only, so that it works where the file or its folder cannot be written.
 
     Raises:
         BaseDeDatosNoDisponible: the URL is malformed or names a driver that is not installed.
@@ -38,7 +43,9 @@ def create_db_engine(url: str) -> Engine:
         if parsed.get_backend_name() != "sqlite":
             return create_engine(parsed, pool_pre_ping=True)
         archivo = sqlite_file(parsed.database)
-        if archivo is not None:
+        if archivo is not None and solo_lectura:
+            parsed = url_de_solo_lectura(parsed, archivo)
+        elif archivo is not None:
             archivo.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
     except ImportError as exc:
@@ -48,38 +55,106 @@ def create_db_engine(url: str) -> Engine:
         ) from exc
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise BaseDeDatosNoDisponible(f"SOPORTE_DATABASE_URL no es válida ({url!r}): {exc}") from exc
-    _tune_sqlite(engine)
+    _tune_sqlite(engine, archivo=archivo, solo_lectura=solo_lectura)
     return engine
 
 
 def sqlite_file(database: str | None) -> Path | None:
-    """The file behind a SQLite URL's database part (None for memory and ``file:`` URIs)."""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    """The file behind a SQLite URL's database part (None for an in-memory database)."""
+    if database and database.startswith("file:"):
+        database = unquote(database.removeprefix("file:"))
+    if not database or database == ":memory:":
         return None
     return Path(database).expanduser()
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def url_de_solo_lectura(url: URL, archivo: Path) -> URL:
+    """A SQLite URI that opens ``archivo`` read-only (``mode=ro``).
+
+    A WAL database needs its ``-shm`` file even to read; in a folder nobody can write
+    (a read-only mount, say) that file cannot be created, and so no writer can be at work
+    either: then the file is opened ``immutable``, without locks or shared memory.
+
+    Raises:
+        BaseDeDatosNoDisponible: the file does not exist.
+    """
+    if not archivo.is_file():
+        raise BaseDeDatosNoDisponible(f"no existe la base de datos {archivo}: créela con `soporte-mcp db upgrade` "
+                                      "o `soporte-mcp seed`")
+    opciones = {"mode": "ro", "uri": "true"}
+    companero = archivo.with_name(archivo.name + "-wal")
+    if not _se_puede_escribir(archivo.parent) and not companero.exists():
+        opciones["immutable"] = "1"
+    return url.set(database=f"file:{quote(str(archivo.resolve()))}", query=opciones)
+
+
+def _se_puede_escribir(ruta: Path) -> bool:
+    # effective_ids: the permissions the process really has (a root without CAP_DAC_OVERRIDE included);
+    # os.access also says no on a read-only mount.
+    return os.access(ruta, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def causa_de_acceso(archivo: Path) -> str | None:
+    """Why SQLite cannot open or write ``archivo``, in words (None when the file system allows it)."""
+    carpeta = archivo.parent
+    if not carpeta.is_dir():
+        return f"la carpeta {carpeta} no existe"
+    if archivo.exists() and not os.access(archivo, os.R_OK, effective_ids=os.access in os.supports_effective_ids):
+        return "no tiene permiso de lectura sobre el archivo"
+    if _solo_lectura_montado(carpeta):
+        return f"la carpeta {carpeta} está en un sistema de archivos de solo lectura"
+    if archivo.exists() and not _se_puede_escribir(archivo):
+        return "el archivo no tiene permiso de escritura"
+    if not _se_puede_escribir(carpeta):
+        return (f"la carpeta {carpeta} no permite escribir, y SQLite necesita crear en ella "
+                f"{archivo.name}-wal y {archivo.name}-shm")
+    return None
+
+
+def _solo_lectura_montado(carpeta: Path) -> bool:
+    try:
+        return bool(os.statvfs(carpeta).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+# SQLite's result codes for a file it cannot open or write (sqlite3.Error.sqlite_errorname).
+ERRORES_DE_ACCESO = ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def _tune_sqlite(engine: Engine, *, archivo: Path | None, solo_lectura: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         # Take transaction control away from pysqlite so that we can say BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not solo_lectura:  # setting the journal mode writes the file's header
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # In WAL mode NORMAL loses no committed data on a process crash, only on power loss.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "handle_error")
+    def _archivo_inaccesible(contexto: ExceptionContext) -> None:
+        # "unable to open database file" names neither the file nor the cause: say both, once, here,
+        # for every caller (opening, migrating, reading, writing).
+        nombre = getattr(contexto.original_exception, "sqlite_errorname", "")
+        if archivo is None or not nombre.startswith(ERRORES_DE_ACCESO):
+            return
+        causa = causa_de_acceso(archivo) or str(contexto.original_exception)
+        raise BaseDeDatosNoDisponible(f"no se puede usar la base de datos {archivo}: {causa}") \
+            from contexto.sqlalchemy_exception
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # A write transaction that reads first must hold the write lock from the start:
         # upgrading a WAL read snapshot to a writer fails with SQLITE_BUSY, whatever the timeout.
-        if conn.get_execution_options().get("solo_lectura", False):
+        if solo_lectura or conn.get_execution_options().get("solo_lectura", False):
             # Straight to the driver: every read pays this, and SQLAlchemy's execute path (events,
             # cursor wrapping) cost more than the BEGIN itself (issue 13's profile). A deferred BEGIN
-            # takes no lock and cannot wait on one; its errors would surface on the first query.
+            # takes no lock and touches no file; its errors surface on the first query, translated.
             conn.connection.driver_connection.execute("BEGIN")
             return
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -99,8 +174,9 @@ class Database:
         self._diferido = EscritorDiferido(self._escribir_lote)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(create_db_engine(url))
+    def from_url(cls, url: str, *, solo_lectura: bool = False) -> Database:
+        """Raises BaseDeDatosNoDisponible (see :func:`create_db_engine`)."""
+        return cls(create_db_engine(url, solo_lectura=solo_lectura))
 
     @property
     def is_sqlite(self) -> bool:

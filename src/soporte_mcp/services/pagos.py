@@ -12,6 +12,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, ahora
 from soporte_mcp.errors import ClaveIdempotenciaReutilizada, ClienteInactivo, ClienteNoEncontrado, DatoInvalido
 from soporte_mcp.money import parse_monto
+from soporte_mcp.observabilidad import contar_pago
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
 from soporte_mcp.services.schemas import PagoRegistrado
@@ -68,7 +69,9 @@ def registrar_pago(
             previo = _pago_por_clave(op.conn, clave)
             if previo is not None:
                 return _repetir(op, previo, huella, clave, nombre)
-        return _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
+        pago = _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
+    contar_pago(pago.monto)  # after the commit: a payment rolled back is not counted
+    return pago
 
 
 def _clave(valor: str | None) -> str | None:

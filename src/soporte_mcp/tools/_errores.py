@@ -5,8 +5,11 @@ rule ran, an unknown tool name, a busy database), becomes the same shape:
 
     isError: true
     content: [{"type": "text", "text": <mensaje>}]
-    structuredContent: {"codigo": ..., "mensaje": ..., "reintentable": ...}
-    _meta: {"soporte/codigo": ...}
+    _meta: {"soporte/codigo": ..., "soporte/reintentable": true|false}
+
+No ``structuredContent``: a tool with an ``outputSchema`` promises that shape,
+and strict clients (the MCP Inspector 2.12 CLI) check an error's structured
+content against it too and turn our refusal into their own failure.
 
 The SDK's own English (``Error executing tool X:`` and pydantic's dump with
 its errors.pydantic.dev links) never reaches the client.
@@ -25,15 +28,15 @@ from pydantic import ValidationError
 from soporte_mcp.errors import ArgumentoInvalido, SoporteError
 
 CLAVE_META = "soporte/codigo"
+CLAVE_REINTENTABLE = "soporte/reintentable"
 
 
 def resultado_de_error(exc: SoporteError) -> CallToolResult:
-    """The tool result of a refusal: its message as text, its code in structuredContent and _meta."""
+    """The tool result of a refusal: its message as text, its code (and whether to retry) in _meta."""
     return CallToolResult(
         content=[TextContent(type="text", text=exc.mensaje)],
-        structured_content={"codigo": exc.codigo, "mensaje": exc.mensaje, "reintentable": exc.reintentable},
         is_error=True,
-        _meta={CLAVE_META: exc.codigo},
+        _meta={CLAVE_META: exc.codigo, CLAVE_REINTENTABLE: exc.reintentable},
     )
 
 
