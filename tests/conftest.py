@@ -124,6 +124,17 @@ def business_state(db: Database) -> tuple:
         )
 
 
+def audit_row_where(db: Database, cumple) -> Any:  # noqa: ANN001
+    """The newest audit row that ``cumple`` accepts, waiting (bounded) for a server process's
+    rows written behind; None if none comes."""
+    limite = time.monotonic() + 10
+    while True:
+        filas = [f for f in audit_rows(db) if cumple(f)]
+        if filas or time.monotonic() > limite:
+            return filas[-1] if filas else None
+        time.sleep(0.02)  # another process's writer thread commits within its interval
+
+
 def audit_rows(db: Database, *, al_menos: int = 0) -> list:
     """The audit rows, oldest first.
 

@@ -214,7 +214,8 @@ class Database:
         return self._diferido.vaciar(timeout)
 
     def _escribir_lote(self, lote: dict[Any, list[dict[str, Any]]]) -> None:
-        with self.escritura() as conn:
+        # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
+        with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
             for statement, filas in lote.items():
                 conn.execute(statement, filas)
 
