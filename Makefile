@@ -18,7 +18,11 @@ VISTAS_DIR := .tools/ext-apps
 VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client@2.4.0 \
 	@modelcontextprotocol/core@2.4.0 zod@4.6.7 esbuild@0.28.2
 
-.PHONY: run test install inspector vistas-anfitrion vistas capturas navegador mcpb bench clean
+# The TypeScript SDK's client, driven by tests/ts/ (the confirmation form answered from Node).
+SDK_TS_DIR := .tools/sdk-ts
+SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
+
+.PHONY: run test install inspector sdk-ts vistas-anfitrion vistas capturas navegador mcpb bench clean
 
 ## What running needs: the package and its dependencies (SQLite needs no driver).
 $(VENV)/.ejecutar: pyproject.toml
@@ -62,6 +66,14 @@ vistas:
 ## Retake the README's screenshots of the views (docs/img/) in headless Chromium.
 capturas: install vistas-anfitrion navegador
 	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/test_vistas_navegador.py
+
+$(SDK_TS_DIR)/.installed: Makefile
+	mkdir -p $(SDK_TS_DIR)
+	npm install --prefix $(SDK_TS_DIR) --no-audit --no-fund --no-package-lock --omit=optional \
+		--ignore-scripts --loglevel=error $(SDK_TS_PKGS)
+	touch $@
+
+sdk-ts: $(SDK_TS_DIR)/.installed
 
 ## Debian's Chromium and its WebDriver, for the browser test of /admin: apt, as root or with
 ## passwordless sudo, without recommended packages, listing first what it will install.
@@ -113,7 +125,7 @@ run: $(VENV)/.ejecutar
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector vistas-anfitrion navegador $(MCPB_DIR)/.installed
+test: install inspector sdk-ts vistas-anfitrion navegador $(MCPB_DIR)/.installed
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \

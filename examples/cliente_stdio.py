@@ -29,15 +29,25 @@ async def main() -> None:
     async with Client(servidor()) as client:
         herramientas = await client.list_tools()
         print("herramientas:", ", ".join(t.name for t in herramientas.tools))
+        # An argument given as a function is built from the previous answers (by tool name).
         llamadas = [
             ("buscarCliente", {"query": "maria garcia"}),
             ("consultarSaldo", {"clienteId": 1}),
             ("crearTicket", {"clienteId": 1, "titulo": "Consulta de ejemplo", "descripcion": "Creado por el ejemplo."}),
             ("registrarPago", {"clienteId": 2, "monto": "10.50", "idempotencyKey": str(uuid.uuid4())}),
             ("estadisticas", {}),
+            ("listarTickets", {"clienteId": 1, "estado": ["abierto", "en_proceso", "pendiente"]}),
+            ("actualizarTicket", lambda r: {"ticketId": r["crearTicket"]["numero"], "estado": "en_proceso",
+                                            "asignadoA": "Ana", "comentario": "Revisado por el ejemplo."}),
+            ("listarPagos", {"clienteId": 2, "limite": 3}),
+            ("anularPago", lambda r: {"pagoId": r["registrarPago"]["pago_id"], "monto": "0.50",
+                                      "motivo": "Devolución de ejemplo", "idempotencyKey": str(uuid.uuid4())}),
         ]
+        respuestas: dict = {}
         for nombre, argumentos in llamadas:
+            argumentos = argumentos(respuestas) if callable(argumentos) else argumentos
             resultado = await client.call_tool(nombre, argumentos)
+            respuestas[nombre] = resultado.structured_content
             estado = "ERROR" if resultado.is_error else "ok"
             cuerpo = resultado.structured_content or resultado.content[0].text
             print(f"\n## {nombre} {json.dumps(argumentos, ensure_ascii=False)} -> {estado}")

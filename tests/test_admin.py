@@ -291,7 +291,7 @@ async def test_an_email_another_customer_has_is_refused_and_changes_nothing(pane
     assert "alert-danger" in respuesta.text and MARIA in respuesta.text
     assert cliente(db, juan) == antes
     (auditoria,) = filas_admin(db)
-    assert (auditoria.resultado, auditoria.metadatos["codigo"]) == ("rechazado", "dato_invalido")
+    assert (auditoria.resultado, auditoria.metadatos["codigo"]) == ("rechazado", "email_en_uso")
 
 
 # --- tickets -----------------------------------------------------------------------------------
@@ -317,10 +317,10 @@ async def test_resolving_a_ticket_stamps_its_resolution_date_and_reopening_clear
     assert (resuelto.estado, resuelto.prioridad, resuelto.asignado_a) == ("resuelto", "alta", "Carla")
     assert resuelto.fecha_resolucion is not None
 
-    datos |= {"estado": "en_proceso"}
+    datos |= {"estado": "abierto"}  # reopened: the state table allows resuelto -> abierto, not -> en_proceso
     assert (await panel.post(f"/admin/ticket/edit/{numero}", data=datos)).status_code == 302
     assert ticket(db, numero).fecha_resolucion is None
-    assert [f.descripcion for f in filas_admin(db)][-1].endswith("estado resuelto -> en_proceso")
+    assert [f.descripcion for f in filas_admin(db)][-1].endswith("estado resuelto -> abierto")
 
 
 async def test_tickets_can_be_filtered_by_state_and_searched(panel: httpx2.AsyncClient) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from soporte_mcp.cli import main
 from soporte_mcp.db.engine import Database
-from soporte_mcp.db.models import Cliente, HistorialAccion, Pago, Ticket
+from soporte_mcp.db.models import Anulacion, Cliente, HistorialAccion, HistorialTicket, Pago, Ticket
 from sqlalchemy.engine import make_url
 from tests.conftest import nueva_url
 
@@ -24,12 +27,14 @@ def test_seed_loads_the_demo_data_once_and_db_check_passes(db_url) -> None:  # n
     db = Database.from_url(db_url)
     with db.lectura() as conn:
         clientes = conn.execute(select(Cliente.nombre, Cliente.saldo).order_by(Cliente.id)).all()
-        cuentas = [conn.execute(select(t.id)).all() for t in (Ticket, Pago, HistorialAccion)]
+        cuentas = [conn.execute(select(t.id)).all() for t in (Ticket, Pago, HistorialAccion, Anulacion, HistorialTicket)]
+        estados = conn.execute(select(Ticket.estado).order_by(Ticket.id)).scalars().all()
     db.dispose()
     assert [(n, f"{s:.2f}") for n, s in clientes] == [
         ("María García López", "1250.00"), ("Juan Carlos Pérez", "850.50"), ("Ana Sofía Rodríguez", "0.00"),
         ("Carlos Alberto Mendoza", "2100.75"), ("Lucía Fernández Silva", "450.25"), ("Roberto González Vega", "3200.00")]
-    assert [len(c) for c in cuentas] == [4, 17, 3]
+    assert [len(c) for c in cuentas] == [6, 17, 3, 1, 10]
+    assert estados == ["abierto", "en_proceso", "abierto", "resuelto", "pendiente", "cerrado"]
     result = run("db", "check", url=db_url)
     assert result.exit_code == 0 and "cuadran" in result.output
 
@@ -53,6 +58,9 @@ def test_synthetic_customers_are_deterministic_for_a_seed_and_reconciled(tmp_pat
         db = Database.from_url(url)
         with db.lectura() as conn:
             filas = conn.execute(select(Cliente.nombre, Cliente.email, Cliente.saldo).order_by(Cliente.id)).all()
+            # Synthetic tickets are searchable by listarTickets' texto like any other.
+            assert conn.execute(select(Ticket.id).where(Ticket.id > 6, Ticket.busqueda == "")).first() is None
+            assert conn.execute(select(Ticket.id).where(Ticket.id > 6)).first() is not None
         db.dispose()
         return filas
 
@@ -72,6 +80,32 @@ def test_db_check_names_customers_whose_balance_does_not_reconcile(db_url) -> No
     assert result.exit_code == 1
     assert "Cliente 2 (Juan Carlos Pérez): saldo 1.00, esperado 850.50" in result.output
     assert "1 cliente(s)" in result.output
+
+
+def test_db_check_catches_a_tampered_reversal(db_url) -> None:  # noqa: ANN001
+    run("seed", url=db_url)
+    db = Database.from_url(db_url)
+    anulaciones = Anulacion.__table__
+    with db.escritura() as conn:  # the demo's one reversal (50.25 of Lucía's payment 9) made larger by hand
+        conn.execute(update(anulaciones).where(anulaciones.c.pago_id == 9).values(monto=Decimal("150.26")))
+    db.dispose()
+    result = CliRunner().invoke(main, ["db", "check"], env={"SOPORTE_DATABASE_URL": db_url})
+    assert result.exit_code == 1
+    assert "Cliente 5 (Lucía Fernández Silva): saldo 450.25, esperado 350.24" in result.output
+    assert "Pago 9 (cliente 5) de 150.25: anulado por encima de su monto (anulado 150.26)" in result.output
+    assert "1 cliente(s) con el saldo descuadrado y 1 pago(s) anulados de más" in result.output
+
+
+def test_db_check_catches_a_reversal_booked_to_another_customer(db_url) -> None:  # noqa: ANN001
+    run("seed", url=db_url)
+    db = Database.from_url(db_url)
+    anulaciones = Anulacion.__table__
+    with db.escritura() as conn:
+        conn.execute(update(anulaciones).where(anulaciones.c.pago_id == 9).values(cliente_id=4))
+    db.dispose()
+    result = CliRunner().invoke(main, ["db", "check"], env={"SOPORTE_DATABASE_URL": db_url})
+    assert result.exit_code == 1
+    assert "Pago 9 (cliente 5) de 150.25: anulación de 50.25 asentada a otro cliente" in result.output
 
 
 @pytest.mark.parametrize(
@@ -99,7 +133,7 @@ def test_info_says_where_the_database_is(db_url) -> None:  # noqa: ANN001
         assert make_url(db_url).database in result.output
     assert "esquema: vacío" in result.output
     run("db", "upgrade", url=db_url)
-    assert "esquema: 0001" in run("info", url=db_url).output
+    assert "esquema: 0002" in run("info", url=db_url).output
 
 
 def test_default_database_lives_in_the_user_data_directory(monkeypatch, tmp_path) -> None:  # noqa: ANN001

@@ -25,7 +25,8 @@ def test_stdio_example_script_calls_each_tool(db, db_url) -> None:  # noqa: ANN0
     assert salida.returncode == 0, salida.stderr
     encabezados = [linea for linea in salida.stdout.splitlines() if linea.startswith("## ")]
     assert [linea.split()[1] for linea in encabezados] == [
-        "buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
+        "buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas",
+        "listarTickets", "actualizarTicket", "listarPagos", "anularPago"]
     assert all(linea.endswith("-> ok") for linea in encabezados), encabezados
     # Each call's answer is printed whole: the text after each header parses as one JSON document.
     respuestas = [json.loads(bloque.split("\n", 1)[1]) for bloque in salida.stdout.split("\n## ")[1:]]

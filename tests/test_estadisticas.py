@@ -22,8 +22,10 @@ pytestmark = pytest.mark.anyio
 async def test_statistics_of_the_demo_data(client, db) -> None:  # noqa: ANN001
     r = ok(await call(client, "estadisticas"))
     assert r["clientes"] == {"total": 6, "con_saldo_positivo": 5, "registrados_hoy": 0}
-    assert r["tickets"] == {"total": 4, "abiertos": 2, "en_proceso": 1, "pendientes": 0, "resueltos_hoy": 1}
-    assert r["pagos"] == {"hoy_cantidad": 3, "hoy_total": "450.00"}
+    assert r["tickets"] == {"total": 6, "abiertos": 2, "en_proceso": 1, "pendientes": 1, "resueltos": 1,
+                            "cerrados": 1, "resueltos_hoy": 1, "cerrados_hoy": 0}
+    assert r["pagos"] == {"hoy_cantidad": 3, "hoy_total": "450.00",
+                          "anulaciones_hoy_cantidad": 0, "anulaciones_hoy_total": "0.00"}
     assert r["zona_horaria"] == "America/Guayaquil"
     assert audit_rows(db)[-1].herramienta == "estadisticas"
 
@@ -31,7 +33,7 @@ async def test_statistics_of_the_demo_data(client, db) -> None:  # noqa: ANN001
 async def test_todays_payments_include_one_just_registered(client) -> None:  # noqa: ANN001
     ok(await call(client, "registrarPago", {"clienteId": 3, "monto": "0.05"}))
     r = ok(await call(client, "estadisticas"))
-    assert r["pagos"] == {"hoy_cantidad": 4, "hoy_total": "450.05"}
+    assert r["pagos"]["hoy_cantidad"] == 4 and r["pagos"]["hoy_total"] == "450.05"
     assert r["clientes"]["con_saldo_positivo"] == 6
 
 
@@ -74,3 +76,14 @@ def test_a_payment_late_at_night_counts_for_the_local_day(db: Database,
         "2025-03-10", 1, Decimal("7.00"))
     assert (madrugada.fecha, madrugada.pagos.hoy_cantidad, madrugada.pagos.hoy_total) == (
         "2025-03-11", 1, Decimal("5.00"))
+
+
+async def test_todays_reversals_and_tickets_resolved_and_closed_today_are_counted(client) -> None:  # noqa: ANN001
+    ok(await call(client, "anularPago", {"pagoId": 17, "motivo": "Se registró por error", "monto": "100"}))
+    ok(await call(client, "anularPago", {"pagoId": 12, "motivo": "Devolución", "monto": "50.25"}))
+    ok(await call(client, "actualizarTicket", {"ticketId": 4, "estado": "cerrado"}))
+    r = ok(await call(client, "estadisticas"))
+    assert (r["pagos"]["anulaciones_hoy_cantidad"], r["pagos"]["anulaciones_hoy_total"]) == (2, "150.25")
+    assert (r["pagos"]["hoy_cantidad"], r["pagos"]["hoy_total"]) == (3, "450.00")  # payments stay what they were
+    assert r["tickets"] | {} == r["tickets"] and (r["tickets"]["cerrados"], r["tickets"]["cerrados_hoy"]) == (2, 1)
+    assert (r["tickets"]["resueltos"], r["tickets"]["resueltos_hoy"]) == (0, 1)

@@ -241,3 +241,33 @@ def test_serve_removes_the_metrics_directory_a_killed_server_left_behind(monkeyp
         assert nueva is not None and nueva.is_dir() and str(os.getpid()) in nueva.name
     finally:
         metricas.borrar_directorio(nueva)
+
+
+def test_a_dead_workers_in_flight_gauge_is_dropped_and_its_counters_kept(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    muerto = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    for archivo, nombre, valor_escrito in (("gauge_livesum", "soporte_solicitudes_en_curso", 3.0),
+                                           ("counter", "soporte_pagos_total", 2.0)):
+        datos = MmapedDict(str(tmp_path / f"{archivo}_{muerto}.db"))
+        datos.write_value(mmap_key(nombre, nombre, [], [], "x"), valor_escrito, 0.0)
+        datos.close()
+    monkeypatch.setenv(metricas.ENV_DIRECTORIO, str(tmp_path))
+    tabla = muestras(metricas.exposicion()[0].decode())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"counter_{muerto}.db"]
+    assert (valor(tabla, "soporte_pagos_total"), valor(tabla, "soporte_solicitudes_en_curso")) == (2.0, 0.0)
+
+
+async def test_a_reversal_is_counted_with_its_amount_and_a_repeated_one_only_once(client) -> None:  # noqa: ANN001
+    metricas.activar()
+    antes = (_muestra("soporte_anulaciones_total"), _muestra("soporte_anulaciones_centavos_total"))
+    argumentos = {"pagoId": 17, "motivo": "Se registró por error", "monto": "100.05", "idempotencyKey": "a-1"}
+    for _ in range(2):
+        assert not (await client.call_tool("anularPago", argumentos)).is_error
+    assert _muestra("soporte_anulaciones_total") - antes[0] == 1
+    assert _muestra("soporte_anulaciones_centavos_total") - antes[1] == 10005

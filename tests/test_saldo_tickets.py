@@ -58,7 +58,7 @@ async def test_ticket_is_created_open_with_number_and_priority(client, db) -> No
         "clienteId": 1, "titulo": "Problema de facturación", "descripcion": "No reconoce un cargo",
     }))
     assert (r["prioridad"], r["estado"], r["cliente_nombre"]) == ("media", "abierto", "María García López")
-    assert r["numero"] == f"#{r['id']:06d}" and r["numero"] == "#000005"
+    assert r["numero"] == f"#{r['id']:06d}" and r["numero"] == "#000007"
     fila = audit_rows(db)[-1]
     assert (fila.tipo, fila.herramienta, fila.cliente_id, fila.metadatos["ticket_id"]) == ("creacion", "crearTicket", 1, r["id"])
     recurso = await client.read_resource(f"ticket://{r['id']}")

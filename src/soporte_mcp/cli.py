@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
 from soporte_mcp.clic import AJUSTES, Grupo  # before any decorator: click's own texts in Spanish
-from soporte_mcp.config import SCOPES, Settings
+from soporte_mcp.config import POLITICAS_CONFIRMACION, SCOPES, Settings
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database, sqlite_file
 from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
@@ -147,6 +147,13 @@ TOKENS_FILE = click.option(
               envvar="SOPORTE_LOG_FORMAT",
               help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
               "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
+@click.option(
+    "--confirmar-pagos", type=click.Choice(POLITICAS_CONFIRMACION), default="auto", show_default=True,
+    envvar="SOPORTE_CONFIRMAR_PAGOS",
+    help="Cuándo pide el servidor al usuario que confirme un pago o una anulación en un formulario (MCP "
+    "elicitation): auto, si su cliente MCP puede mostrarlo; siempre, y rechaza a los clientes que no pueden; "
+    "nunca (variable SOPORTE_CONFIRMAR_PAGOS).",
+)
 @click.pass_obj
 def serve(settings: Settings, transport: str, host: str, port: int, workers: int, allowed_hosts: tuple[str, ...],
           insecure: bool, **ajustes: object) -> None:
@@ -283,11 +290,23 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
         return
     # Each worker is a new process that builds its own app: it gets the whole validated settings
     # in one variable (see soporte_mcp.http.entorno_trabajador); the schema was migrated above, once.
+    settings = _con_secreto_compartido(settings)
     os.environ.update(entorno_trabajador(settings, host=red.host, allowed_hosts=red.allowed_hosts))
     from soporte_mcp.trabajadores import servir_trabajadores
 
     # Not uvicorn's --workers: the supervisor hands connections out in turn (issue 13; see trabajadores.py).
     servir_trabajadores(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", red.workers, opciones)
+
+
+def _con_secreto_compartido(settings: Settings) -> Settings:
+    """The settings with one key for every worker to seal and open a confirmation's requestState (a
+    2026-07-28 client's answer may come back to any worker). Generated here, once, unless the operator
+    set one: then several servers, or a restart, keep accepting answers in flight."""
+    if settings.request_state_secret is not None:
+        return settings
+    import secrets
+
+    return settings.model_copy(update={"request_state_secret": SecretStr(secrets.token_hex(32))})
 
 
 @main.command()
@@ -349,21 +368,28 @@ def upgrade(settings: Settings) -> None:
 @db.command()
 @click.pass_obj
 def check(settings: Settings) -> None:
-    """Comprueba que cada saldo es el saldo inicial más los pagos; sale con 1 y nombra a quienes no cuadran."""
-    from soporte_mcp.services.conciliacion import verificar_saldos
+    """Comprueba que cada saldo es el saldo inicial más los pagos menos las anulaciones, y que ningún pago
+    se anula por encima de su monto; sale con 1 y nombra cada cliente y cada pago que no cuadra."""
+    from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
 
     with errores_claros():
         database = abrir_para_leer(settings)
         try:
             descuadres = verificar_saldos(db=database)
+            sobreanulados = verificar_anulaciones(db=database)
         finally:
             database.dispose()
-    if not descuadres:
-        click.echo("Todos los saldos cuadran con sus pagos.")
+    if not descuadres and not sobreanulados:
+        click.echo("Todos los saldos cuadran con sus pagos y anulaciones; ningún pago está anulado de más.")
         return
     for d in descuadres:
         click.echo(f"Cliente {d.cliente_id} ({d.nombre}): saldo {d.saldo:.2f}, esperado {d.esperado:.2f}", err=True)
-    raise click.ClickException(f"{len(descuadres)} cliente(s) con el saldo descuadrado.")
+    for p in sobreanulados:
+        click.echo(f"Pago {p.pago_id} (cliente {p.cliente_id}) de {p.monto:.2f}: {p.motivo} "
+                   f"(anulado {p.anulado:.2f})", err=True)
+    raise click.ClickException(
+        f"{len(descuadres)} cliente(s) con el saldo descuadrado y {len(sobreanulados)} pago(s) anulados de más."
+    )
 
 
 @main.group()

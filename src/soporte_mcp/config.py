@@ -19,6 +19,8 @@ APP_NAME = "soporte-mcp"
 # What a bearer credential may do: read for the queries, write for tickets and payments,
 # metrics for /metrics (a Prometheus scraper's token needs only that one).
 SCOPES = ("read", "write", "metrics")
+# When the server asks the person to confirm a payment (MCP elicitation): see tools/_confirmacion.py.
+POLITICAS_CONFIRMACION = ("auto", "siempre", "nunca")
 
 
 def default_database_url() -> str:
@@ -59,6 +61,12 @@ class Settings(BaseSettings):
     admin_user: str | None = None
     admin_password_hash: SecretStr | None = None
     admin_secret: SecretStr | None = None
+    # auto: ask when the client can be asked; siempre: refuse clients that cannot; nunca: never ask.
+    confirmar_pagos: Literal["auto", "siempre", "nunca"] = "auto"
+    # Seals the 2026-07-28 requestState of a confirmation (AES-256-GCM, >= 32 bytes). Every worker of one
+    # deployment must share it, or an answer that lands on another worker is refused; unset, each process
+    # makes its own (fine for stdio and one worker; `serve --workers N` generates one for its workers).
+    request_state_secret: SecretStr | None = None
 
     def limite_por_minuto(self) -> int:
         if self.rate_limit is not None:
@@ -84,6 +92,14 @@ class Settings(BaseSettings):
         partes_del_hash(clave_hash)
         comprobar_secreto(secreto)
         return {"usuario": self.admin_user, "clave_hash": clave_hash, "secreto": secreto}
+
+    @field_validator("request_state_secret")
+    @classmethod
+    def _secreto_largo(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("SOPORTE_REQUEST_STATE_SECRET necesita al menos 32 bytes aleatorios; genere uno con "
+                             "python -c \"import secrets; print(secrets.token_hex(32))\"")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -103,6 +103,10 @@ def build_http_app(
 
         montar_admin(app, db, **panel, zona=settings.zone)
     app.add_middleware(EnCurso)
+    if not stateless and (settings is None or settings.confirmar_pagos != "nunca"):
+        from soporte_mcp.formularios_http import sse_para_formularios
+
+        sse_para_formularios(server, app, ruta=MCP_PATH)
     limite = settings.limite_por_minuto() if settings else 0
     if limite <= 0:
         return app

@@ -1,4 +1,4 @@
-"""Resources (cliente://{id}, ticket://{id}) and the prompt that opens a support conversation."""
+"""Resources (cliente://{id}, ticket://{id}, pago://{id}) and the prompt that opens a support conversation."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from soporte_mcp.errors import DatoInvalido, Rechazo, SoporteError
 from soporte_mcp.services.clientes import ficha_cliente
+from soporte_mcp.services.movimientos import ficha_pago
 from soporte_mcp.services.tickets import ficha_ticket
 from soporte_mcp.tools._comun import estado, llamada
 from soporte_mcp.tools._errores import CLAVE_META
@@ -41,8 +42,13 @@ async def cliente(id: str, ctx: Context) -> str:  # noqa: A002 - the URI templat
 
 
 async def ticket(id: str, ctx: Context) -> str:  # noqa: A002
-    """Un ticket de soporte en JSON: título, descripción, estado, prioridad y fechas."""
+    """Un ticket de soporte en JSON: título, descripción, estado, prioridad, fechas, versión y su historial de cambios."""
     return await _leer(ctx, f"ticket://{id}", ficha_ticket, id)
+
+
+async def pago(id: str, ctx: Context) -> str:  # noqa: A002
+    """Un pago en JSON: monto, método, fecha, sus anulaciones y lo que aún puede anularse."""
+    return await _leer(ctx, f"pago://{id}", ficha_pago, id)
 
 
 def atender_cliente(cliente: str) -> str:
@@ -62,4 +68,5 @@ def atender_cliente(cliente: str) -> str:
 def registrar_recursos(server: MCPServer) -> None:
     server.resource("cliente://{id}", name="cliente", mime_type="application/json")(cliente)
     server.resource("ticket://{id}", name="ticket", mime_type="application/json")(ticket)
+    server.resource("pago://{id}", name="pago", mime_type="application/json")(pago)
     server.prompt(name="atender_cliente", title="Atender a un cliente")(atender_cliente)

@@ -11,6 +11,7 @@ from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
@@ -24,7 +25,7 @@ from soporte_mcp.observabilidad.llamadas import clasificar
 from soporte_mcp.recursos import registrar_recursos
 from soporte_mcp.services.auditoria import Tipo, registrar_fallo
 from soporte_mcp.state import AppState
-from soporte_mcp.tools import registrar_herramientas
+from soporte_mcp.tools import _confirmacion, registrar_herramientas
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 from soporte_mcp.vistas import SoloConApps, apps_con_vistas
@@ -32,10 +33,11 @@ from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 log = logging.getLogger(__name__)
 
 INSTRUCCIONES = (
-    "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir tickets, "
-    "registrar pagos y ver estadísticas. Use siempre las herramientas en lugar de suponer datos; "
-    "busque el id del cliente con buscarCliente cuando solo tenga su nombre o email; "
-    "si el cliente o el monto de un pago no están claros, pregunte antes de registrarlo. "
+    "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir, listar y "
+    "actualizar tickets, registrar, listar y anular pagos, y ver estadísticas. Use siempre las herramientas en "
+    "lugar de suponer datos; busque el id del cliente con buscarCliente cuando solo tenga su nombre o email, y "
+    "el de un ticket o un pago con listarTickets o listarPagos cuando el usuario no lo dé; "
+    "si el cliente o el monto de un pago o de una anulación no están claros, pregunte antes de hacerlo. "
     "Los importes son dólares con dos decimales."
 )
 
@@ -100,6 +102,13 @@ def _medible(context: Context | None, name: str, arguments: dict[str, Any]) -> d
             "peticion": context.request_context.request, "jsonrpc_id": context.request_id}
 
 
+def _sello(settings: Settings) -> RequestStateSecurity | None:
+    """The key that seals a confirmation's requestState: shared by every worker when configured,
+    else the SDK's own per-process key (enough for stdio and for one HTTP process)."""
+    secreto = settings.request_state_secret
+    return RequestStateSecurity(keys=[secreto.get_secret_value()]) if secreto else None
+
+
 def build_server(
     settings: Settings | None = None,
     db: Database | None = None,
@@ -136,7 +145,10 @@ def build_server(
         token_verifier=auth[0],
         auth=auth[1],
         extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
+        request_state_security=_sello(settings),
     )
     registrar_herramientas(server)
+    if settings.confirmar_pagos != "nunca":
+        _confirmacion.declarar(server)
     registrar_recursos(server)
     return server

@@ -16,7 +16,8 @@ from tests.chat.conftest import base_demo, saldo
 from tests.chat.modelo_falso import Llamadas, Texto
 
 NOMBRE_OPENAI = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-TOOLS = ["buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
+TOOLS = ["buscarCliente", "consultarSaldo", "crearTicket", "listarTickets", "actualizarTicket", "registrarPago",
+         "listarPagos", "anularPago", "estadisticas"]
 
 
 def stdio(db_url: str) -> dict:

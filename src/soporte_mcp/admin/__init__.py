@@ -42,8 +42,15 @@ def montar_admin(
     from sqlalchemy.orm import sessionmaker
 
     from soporte_mcp.admin.acceso import Acceso
+    from soporte_mcp.admin.anulaciones import AnulacionesAdmin
     from soporte_mcp.admin.pagos import PagosAdmin
-    from soporte_mcp.admin.vistas import ClientesAdmin, HistorialAdmin, TicketsAdmin, formatos
+    from soporte_mcp.admin.vistas import (
+        ClientesAdmin,
+        HistorialAdmin,
+        HistorialTicketsAdmin,
+        TicketsAdmin,
+        formatos,
+    )
 
     if not usuario.strip():
         raise ConfiguracionInvalida("SOPORTE_ADMIN_USER está vacío: indique el usuario del panel")
@@ -57,6 +64,6 @@ def montar_admin(
         templates_dir=str(PLANTILLAS),
         authentication_backend=Acceso(usuario=usuario, clave_hash=clave_hash, secreto=secreto, ruta=RUTA),
     )
-    for vista in (ClientesAdmin, TicketsAdmin, PagosAdmin, HistorialAdmin):
+    for vista in (ClientesAdmin, TicketsAdmin, HistorialTicketsAdmin, PagosAdmin, AnulacionesAdmin, HistorialAdmin):
         # A subclass per mount: sqladmin keeps its state on the view class.
         admin.add_view(type(vista.__name__, (vista,), {"db": db, "column_type_formatters": formatos(zona)}))

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from soporte_mcp.admin.acceso import llamada
+from soporte_mcp.admin.anulaciones import enlace_anular
 from soporte_mcp.admin.vistas import (
     ETIQUETAS,
     FiltroCliente,
@@ -31,15 +32,16 @@ CAMPOS = ("monto", "metodo_pago", "descripcion", "clave")
 
 class PagosAdmin(SoloLectura, model=Pago):
     name, name_plural, icon = "Pago", "Pagos", "fa-solid fa-money-bill"
-    column_list = ["id", "fecha", "cliente_id", "monto", "metodo_pago", "descripcion", "saldo_anterior",
+    # "anular" next to the amount: the table scrolls sideways and the action should not hide at its far end.
+    column_list = ["id", "fecha", "cliente_id", "monto", "anular", "metodo_pago", "descripcion", "saldo_anterior",
                    "saldo_posterior", "procesado_por"]
     column_details_exclude_list = ["huella"]
-    column_labels = ETIQUETAS
     column_searchable_list = ["descripcion", "procesado_por"]
     column_sortable_list = ["id", "fecha", "monto"]
     column_filters = [FiltroCliente(Pago.cliente_id),
                       StaticValuesFilter(Pago.metodo_pago, opciones(METODOS_PAGO), title="Método")]
-    column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente}
+    column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente, "anular": enlace_anular}
+    column_labels = {**ETIQUETAS, "anular": "Anulación"}
     list_template = "soporte/pagos_list.html"
 
     async def list_context(self, request: Request) -> dict[str, Any]:

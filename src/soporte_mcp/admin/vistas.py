@@ -30,9 +30,10 @@ from soporte_mcp.db.models import (
     TIPOS_ACCION,
     Cliente,
     HistorialAccion,
+    HistorialTicket,
     Ticket,
 )
-from soporte_mcp.services import ficha_cliente, tickets
+from soporte_mcp.services import ficha_cliente, seguimiento
 from soporte_mcp.services.texto import normalizar
 
 T = TypeVar("T")
@@ -184,7 +185,10 @@ class TicketsAdmin(Vista, model=Ticket):
         StaticValuesFilter(Ticket.prioridad, opciones(PRIORIDADES), title="Prioridad"),
         FiltroCliente(Ticket.cliente_id),
     ]
-    column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente}
+    column_list = [*column_list, "historial"]
+    column_details_list = [*column_list[:-1], "descripcion", "version", "historial"]
+    column_formatters = column_formatters_detail = {
+        "cliente_id": enlace_cliente, "historial": _enlace("historial-ticket", "Ver historial", ticket_id="id")}
     # Tickets are opened with crearTicket (which checks the customer); here they are worked on.
     can_create = False
     form_columns = ["estado", "prioridad", "asignado_a"]
@@ -193,9 +197,10 @@ class TicketsAdmin(Vista, model=Ticket):
                  "prioridad": {"choices": opciones(PRIORIDADES)}}
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Ticket:
-        origen = llamada(request, "editarTicket", {"ticketId": int(pk), **data})
-        await self.escribir(tickets.actualizar_ticket, llamada=origen, ticket_id=int(pk),
-                            estado=data.get("estado"), prioridad=data.get("prioridad"),
+        # The same service as actualizarTicket: the state table, the history, the version.
+        argumentos = {"ticketId": int(pk), **data}
+        await self.escribir(seguimiento.actualizar_ticket, llamada=llamada(request, "actualizarTicket", argumentos),
+                            ticket_id=int(pk), estado=data.get("estado"), prioridad=data.get("prioridad"),
                             asignado_a=data.get("asignado_a") or "")
         return Ticket(id=int(pk))
 
@@ -203,6 +208,39 @@ class TicketsAdmin(Vista, model=Ticket):
 class SoloLectura(Vista):
     can_create = False
     can_edit = False
+
+
+class FiltroTicket(FiltroCliente):
+    """Filter by ticket id (``?ticket_id=N``), the link from a ticket to its history."""
+
+    title = "Ticket"
+    parameter_name = "ticket_id"
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+    ) -> list[tuple[str, str]]:
+        actual = entero(request.query_params.get(self.parameter_name))
+        return [("__all", "Todos"), *([(str(actual), f"#{actual:06d}")] if actual else [])]
+
+
+def enlace_ticket(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+    url = request.url_for("admin:details", identity="ticket", pk=getattr(obj, atributo))
+    return Markup('<a href="{}">#{:06d}</a>').format(str(url), getattr(obj, atributo))
+
+
+class HistorialTicketsAdmin(SoloLectura, model=HistorialTicket):
+    """Every change of every ticket: appended by actualizarTicket (and the ticket form), never edited."""
+
+    name, name_plural, icon = "Cambio de ticket", "Historial de tickets", "fa-solid fa-list-check"
+    column_list = ["id", "fecha", "ticket_id", "campo", "anterior", "nuevo", "comentario", "usuario"]
+    column_labels = {**ETIQUETAS, "ticket_id": "Ticket", "campo": "Campo", "anterior": "Antes", "nuevo": "Después",
+                     "comentario": "Comentario"}
+    column_searchable_list = ["comentario", "usuario"]
+    column_sortable_list = ["id", "fecha"]
+    column_filters = [FiltroTicket(HistorialTicket.ticket_id),
+                      StaticValuesFilter(HistorialTicket.campo, opciones(("estado", "prioridad", "asignado_a",
+                                                                          "comentario")), title="Campo")]
+    column_formatters = column_formatters_detail = {"ticket_id": enlace_ticket}
 
 
 class HistorialAdmin(SoloLectura, model=HistorialAccion):

@@ -16,6 +16,7 @@ import click
 from soporte_mcp import __version__
 from soporte_mcp.chat import servidores as srv
 from soporte_mcp.chat.conversacion import Conversacion, Turno
+from soporte_mcp.chat.formulario import Formularios
 from soporte_mcp.chat.interactivo import conversar
 from soporte_mcp.chat.modelo import Modelo, clave_api, cliente_openai
 from soporte_mcp.chat.salida import (
@@ -193,7 +194,8 @@ async def _sesion(a: Ajustes, pila: AsyncExitStack, en_curso: Turno | None) -> N
     consola = consola_markdown()
     salida = (Json if a.como_json else UnaVez)(consola) if a.pregunta is not None else Pantalla(consola)
     cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
-    caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas)
+    formularios = Formularios(aceptar=a.auto_aprobar)  # the servers' own confirmation forms, answered here
+    caja = await srv.conectar(a.servidores, pila, timeout=a.timeout_herramientas, formularios=formularios)
     modelo = Modelo(cliente, nombre=a.modelo, reintentos=a.reintentos, espera_base=a.espera_base, avisar=salida.aviso)
     conversacion = Conversacion(modelo=modelo, caja=caja, salida=salida, aprobar=aprobar_en_terminal,
                                 auto_aprobar=a.auto_aprobar, solo_lectura=a.solo_lectura, max_rondas=a.max_rondas)

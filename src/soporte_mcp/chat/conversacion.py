@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import anyio
@@ -33,6 +34,14 @@ Si coinciden varios clientes o ninguno, pregunte a cuál se refiere antes de seg
 indicó; si falta alguno o es ambiguo, pregúntelo en lugar de suponerlo. Si el usuario ya los \
 dijo con claridad, no vuelva a preguntar: la aplicación pide al usuario la confirmación final \
 de cada operación que modifica datos.
+- Si el usuario da el número de un ticket o el id de un pago ("el ticket 3", "el pago 17"), \
+actúe sobre él directamente. Si no lo da ("el ticket de María", "su último pago"), liste antes \
+(listarTickets, listarPagos) y actúe sobre el que corresponda; si hay varios candidatos, pregunte \
+cuál. Si da el id y además nombra al cliente ("del pago 12 a Carlos"), compruebe con listarPagos \
+que el pago es de ese cliente antes de cambiarlo. Para "tickets abiertos" pida los estados \
+abierto, en_proceso y pendiente.
+- Antes de anular un pago, asegúrese del pago y del importe (todo lo que queda o una parte) y \
+ponga el motivo que dio el usuario; una anulación no se deshace.
 - Si una herramienta devuelve un error, explíquelo con sencillez y proponga cómo seguir; si el \
 usuario rechaza una operación, no la repita sin que él lo pida.
 - Trate al usuario de usted. Responda siempre en el idioma en que le escribe, de forma breve y \
@@ -180,11 +189,16 @@ class Conversacion:
                               es_error=True)
             return self._avisar_error(pedida, error)
         self.salida.llamada(herramienta, argumentos)
-        if not (herramienta.solo_lectura or self.auto_aprobar or self.aprobar(herramienta, argumentos)):
+        # A tool whose server asks the person in a form of its own is not asked about twice (see Caja).
+        confirma_el_servidor = self.caja.confirma_el_servidor(herramienta)
+        if not (herramienta.solo_lectura or self.auto_aprobar or confirma_el_servidor
+                or self.aprobar(herramienta, argumentos)):
             resultado = Resultado(RECHAZO.format(nombre=herramienta.nombre))
             self.salida.resultado(herramienta, resultado)
             return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado, aprobada=False)
         resultado = await self.caja.llamar(herramienta, argumentos)
+        if resultado.aviso:
+            self.salida.aviso(resultado.aviso)
         self.salida.resultado(herramienta, resultado)
         return LlamadaHecha(herramienta.expuesta, herramienta.servidor, argumentos, resultado)
 
@@ -193,9 +207,10 @@ class Conversacion:
         return LlamadaHecha(pedida.nombre, None, pedida.argumentos, error)
 
 
-def instrucciones(de_servidores: Mapping[str, str]) -> str:
-    """The system prompt, followed by what each server says about its own tools."""
-    partes = [INSTRUCCIONES]
+def instrucciones(de_servidores: Mapping[str, str], hoy: date | None = None) -> str:
+    """The system prompt with today's date (for "este mes", "ayer"), then what each server says about its tools."""
+    hoy = hoy or datetime.now().astimezone().date()
+    partes = [f"{INSTRUCCIONES}\n- Hoy es {hoy.isoformat()}: úsalo para fechas relativas (\"hoy\", \"este mes\")."]
     partes += [f"Instrucciones del servidor {nombre}:\n{texto}" for nombre, texto in de_servidores.items()]
     return "\n\n".join(partes)
 

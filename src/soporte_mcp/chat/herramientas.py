@@ -13,13 +13,16 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp import Client, MCPError
 from mcp.types import TextContent, Tool
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from soporte_mcp.chat.formulario import Formularios
 
 LARGO_MAXIMO = 64
 # OpenAI refused longer function descriptions for a long time (400 string_above_max_length), and
@@ -32,6 +35,8 @@ _PREFIJO_SDK = re.compile(r"^Error executing tool [^:]*: ")
 # Where soporte-mcp's refusals carry their code (see soporte_mcp/tools/_errores.py); not imported
 # from there, so that the chat, a client of any MCP server, does not load the server's tools.
 CLAVE_CODIGO = "soporte/codigo"
+# A tool whose server asks the person itself (MCP elicitation) before it writes says so in its _meta.
+META_CONFIRMA = "soporte/confirmacion"
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,15 @@ class Herramienta:
     descripcion: str
     esquema: Mapping[str, Any]
     solo_lectura: bool
+    # The server declared that it asks the person to confirm this tool in a form of its own.
+    confirma_servidor: bool = False
 
     @classmethod
     def desde_mcp(cls, expuesta: str, servidor: str, tool: Tool) -> Herramienta:
         # Only an explicit readOnlyHint=true counts: the MCP default for a tool that says nothing is "may write".
         solo_lectura = bool(tool.annotations and tool.annotations.read_only_hint is True)
-        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura)
+        confirma = (tool.meta or {}).get(META_CONFIRMA) == "elicitation"
+        return cls(expuesta, servidor, tool.name, tool.description or "", tool.input_schema, solo_lectura, confirma)
 
     def para_openai(self) -> dict[str, Any]:
         """The Chat Completions ``tools`` entry for this tool."""
@@ -68,6 +76,8 @@ class Resultado:
     estructurado: Any = None
     es_error: bool = False
     codigo: str | None = None  # a refusal's stable code, when the server sends one (soporte-mcp does)
+    # Something the person must know about the call beyond its result (shown on stderr).
+    aviso: str | None = None
 
     @property
     def para_modelo(self) -> str:
@@ -129,6 +139,19 @@ class Caja:
         self._clientes = dict(clientes)
         self.herramientas = list(herramientas)
         self.instrucciones = {n: c.instructions for n, c in self._clientes.items() if c.instructions}
+        # The forms each server showed (None: the chat did not declare elicitation).
+        self.formularios: Formularios | None = None
+        self._sin_confianza: set[str] = set()
+
+    def confirma_el_servidor(self, herramienta: Herramienta) -> bool:
+        """Whether to leave this tool's confirmation to its server instead of asking s/n here.
+
+        Only when the server declared it in the tool's ``_meta`` (the model cannot forge that; the
+        server, which does the writing, could as well write without being called) and has kept its
+        word: a call that wrote without showing a form makes the chat ask itself from then on.
+        """
+        return (herramienta.confirma_servidor and self.formularios is not None
+                and herramienta.servidor not in self._sin_confianza)
 
     @classmethod
     def armar(cls, clientes: Mapping[str, Client], tools: Mapping[str, Sequence[Tool]]) -> Caja:
@@ -142,6 +165,19 @@ class Caja:
 
     async def llamar(self, herramienta: Herramienta, argumentos: dict[str, Any]) -> Resultado:
         """Call the tool on its server; a failure of any kind comes back as an error result, never raised."""
+        confiada = self.confirma_el_servidor(herramienta)
+        antes = self.formularios.vistos[herramienta.servidor] if self.formularios else 0
+        resultado = await self._llamar(herramienta, argumentos)
+        if confiada and not resultado.es_error and self.formularios.vistos[herramienta.servidor] == antes \
+                and not _repetido(resultado):
+            self._sin_confianza.add(herramienta.servidor)
+            return replace(resultado, aviso=(
+                f"El servidor {herramienta.servidor} dijo que pediría confirmación para {herramienta.nombre} y no "
+                "la pidió: a partir de ahora soporte-chat le preguntará a usted antes de cada llamada que modifique "
+                "datos en ese servidor."))
+        return resultado
+
+    async def _llamar(self, herramienta: Herramienta, argumentos: dict[str, Any]) -> Resultado:
         try:
             r = await self._clientes[herramienta.servidor].call_tool(herramienta.nombre, argumentos)
         except MCPError as exc:
@@ -162,6 +198,11 @@ def _codigo(meta: Mapping[str, Any] | None) -> str | None:
     """The refusal code soporte-mcp puts in an error result's ``_meta`` (other servers send none)."""
     codigo = (meta or {}).get(CLAVE_CODIGO)
     return codigo if isinstance(codigo, str) else None
+
+
+def _repetido(resultado: Resultado) -> bool:
+    # A retry with the idempotency key of a write already made answers it again without a new question.
+    return isinstance(resultado.estructurado, dict) and resultado.estructurado.get("repetido") is True
 
 
 async def listar_tools(cliente: Client) -> list[Tool]:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.chat.errores import ConfiguracionInvalida, ServidorNoDisponible, causa_legible
+from soporte_mcp.chat.formulario import Formularios
 from soporte_mcp.chat.herramientas import Caja, listar_tools, nombre_seguro
 
 NOMBRE_INCLUIDO = "soporte"
@@ -156,32 +157,39 @@ def sin_nombres_repetidos(servidores: Sequence[Servidor]) -> list[Servidor]:
     return salida
 
 
-async def conectar(servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float) -> Caja:
+async def conectar(
+    servidores: Sequence[Servidor], pila: AsyncExitStack, *, timeout: float, formularios: Formularios | None = None
+) -> Caja:
     """Open a session with every server on ``pila`` and list its tools.
 
     One after the other: each session's tasks must be entered and left by the task
-    that owns ``pila``.  Raises ServidorNoDisponible naming the server that failed.
+    that owns ``pila``.  With ``formularios`` the chat declares elicitation and answers each
+    server's forms with them.  Raises ServidorNoDisponible naming the server that failed.
     """
     clientes: dict[str, Client] = {}
     tools: dict[str, list[Tool]] = {}
     for servidor in servidores:
         try:
-            clientes[servidor.nombre] = await pila.enter_async_context(await _cliente(servidor, pila, timeout))
+            cliente = await _cliente(servidor, pila, timeout, formularios)
+            clientes[servidor.nombre] = await pila.enter_async_context(cliente)
             tools[servidor.nombre] = await listar_tools(clientes[servidor.nombre])
         except (OSError, MCPError, httpx2.HTTPError, anyio.BrokenResourceError, ExceptionGroup) as exc:
             raise ServidorNoDisponible(
                 f"No se pudo usar el servidor MCP {servidor.nombre!r} ({servidor.descripcion}): {_causa(exc)}"
             ) from exc
-    return Caja.armar(clientes, tools)
+    caja = Caja.armar(clientes, tools)
+    caja.formularios = formularios
+    return caja
 
 
-async def _cliente(servidor: Servidor, pila: AsyncExitStack, timeout: float) -> Client:
+async def _cliente(servidor: Servidor, pila: AsyncExitStack, timeout: float, formularios: Formularios | None) -> Client:
     if servidor.comando is not None:
         transporte = stdio_client(servidor.comando, errlog=_stderr_heredable())
     else:
         http = await pila.enter_async_context(httpx2.AsyncClient(headers=dict(servidor.cabeceras), timeout=TIEMPOS_HTTP))
         transporte = streamable_http_client(str(servidor.url), http_client=http)
-    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout)
+    responder = formularios.para(servidor.nombre) if formularios is not None else None
+    return Client(transporte, client_info=CLIENTE, read_timeout_seconds=timeout, elicitation_callback=responder)
 
 
 def _stderr_heredable() -> TextIO:

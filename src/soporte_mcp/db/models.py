@@ -14,7 +14,15 @@ from soporte_mcp.db.types import Dinero, FechaUTC
 ESTADOS_TICKET = ("abierto", "en_proceso", "pendiente", "resuelto", "cerrado")
 PRIORIDADES = ("baja", "media", "alta", "critica")
 METODOS_PAGO = ("efectivo", "tarjeta", "transferencia", "cheque")
-TIPOS_ACCION = ("consulta", "creacion", "actualizacion", "pago", "ai_tool")
+TIPOS_ACCION = ("consulta", "creacion", "actualizacion", "pago", "anulacion", "ai_tool")
+# The ticket state table: where each state may go next ("cerrado" is final). README: "Ticket states".
+TRANSICIONES: dict[str, tuple[str, ...]] = {
+    "abierto": ("en_proceso", "pendiente", "resuelto"),
+    "en_proceso": ("pendiente", "resuelto"),
+    "pendiente": ("en_proceso", "resuelto"),
+    "resuelto": ("cerrado", "abierto"),
+    "cerrado": (),
+}
 RESULTADOS = ("ok", "rechazado", "error")
 
 
@@ -34,7 +42,7 @@ class Cliente(Base):
     nombre: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     telefono: Mapped[str | None] = mapped_column(String(40))
-    # The balance is always saldo_inicial + the sum of the payments (see `db check`).
+    # The balance is always saldo_inicial + the payments - their reversals (see `db check`).
     saldo: Mapped[Decimal] = mapped_column("saldo_centavos", Dinero(), key="saldo", default=Decimal("0.00"))
     saldo_inicial: Mapped[Decimal] = mapped_column("saldo_inicial_centavos", Dinero(), key="saldo_inicial", default=Decimal("0.00"))
     fecha_registro: Mapped[datetime] = mapped_column(FechaUTC(), default=ahora)
@@ -57,6 +65,28 @@ class Ticket(Base):
     asignado_a: Mapped[str | None] = mapped_column(String(100))
     fecha_creacion: Mapped[datetime] = mapped_column(FechaUTC(), default=ahora)
     fecha_resolucion: Mapped[datetime | None] = mapped_column(FechaUTC(), index=True)
+    # Raised by every change: a caller that read version N may ask for its change to apply only on N.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # titulo + descripcion, lower-case and without accents: what listarTickets' texto searches.
+    busqueda: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_tickets_fecha_creacion", "fecha_creacion", "id"),)
+
+
+class HistorialTicket(Base):
+    """One change of one ticket field (or a comment): appended, never edited."""
+
+    __tablename__ = "tickets_historial"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"), index=True)
+    fecha: Mapped[datetime] = mapped_column(FechaUTC(), default=ahora)
+    usuario: Mapped[str | None] = mapped_column(String(200))
+    # estado, prioridad, asignado_a, or comentario for a comment that changed nothing.
+    campo: Mapped[str] = mapped_column(String(20))
+    anterior: Mapped[str | None] = mapped_column(String(100))
+    nuevo: Mapped[str | None] = mapped_column(String(100))
+    comentario: Mapped[str | None] = mapped_column(Text)
 
 
 class Pago(Base):
@@ -76,6 +106,27 @@ class Pago(Base):
     huella: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_pagos_cliente_fecha", "cliente_id", "fecha"),)
+
+
+class Anulacion(Base):
+    """A reversal of (part of) a payment: a ledger entry of its own; the payment is never edited."""
+
+    __tablename__ = "anulaciones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pago_id: Mapped[int] = mapped_column(ForeignKey("pagos.id", ondelete="RESTRICT"), index=True)
+    cliente_id: Mapped[int] = mapped_column(ForeignKey("clientes.id", ondelete="RESTRICT"))
+    monto: Mapped[Decimal] = mapped_column("monto_centavos", Dinero(), key="monto")
+    motivo: Mapped[str] = mapped_column(Text)
+    fecha: Mapped[datetime] = mapped_column(FechaUTC(), default=ahora, index=True)
+    procesado_por: Mapped[str | None] = mapped_column(String(200))
+    saldo_anterior: Mapped[Decimal] = mapped_column("saldo_anterior_centavos", Dinero(), key="saldo_anterior")
+    saldo_posterior: Mapped[Decimal] = mapped_column("saldo_posterior_centavos", Dinero(), key="saldo_posterior")
+    clave_idempotencia: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # sha256 of the arguments, to tell a retry from a reused key.
+    huella: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_anulaciones_cliente_fecha", "cliente_id", "fecha"),)
 
 
 class HistorialAccion(Base):

@@ -161,9 +161,19 @@ def exposicion() -> tuple[bytes, str]:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
     from prometheus_client import multiprocess
 
+    _olvidar_muertos(Path(os.environ[ENV_DIRECTORIO]), multiprocess)
     registro = CollectorRegistry()
     multiprocess.MultiProcessCollector(registro)
     return generate_latest(registro), CONTENT_TYPE_LATEST
+
+
+def _olvidar_muertos(carpeta: Path, multiprocess: Any) -> None:  # noqa: ANN401
+    """A worker that died (and was replaced) leaves its in-flight gauge behind: drop it, so that
+    ``soporte_solicitudes_en_curso`` adds up live processes only.  Its counters stay: they happened."""
+    for archivo in carpeta.glob("gauge_livesum_*.db"):
+        pid = archivo.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _vive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), str(carpeta))
 
 
 def preparar_directorio() -> Path | None:

@@ -1,8 +1,12 @@
-"""The demo data of the system we replace: six customers, four tickets, 17 payments, 3 audit rows.
+"""The demo data of the system we replace: six customers, its four tickets and two more, 17 payments,
+one of them partly reversed, and 3 audit rows.
 
-Deterministic and reconciled: every balance is the customer's opening balance
-plus their payments, and the dates are relative to the day of seeding, so that
-"today" figures are not all zero.
+Deterministic and reconciled: every balance (the system's own figures:
+1250.00, 850.50, ...) is the customer's opening balance plus their payments
+minus their reversals, and the dates are relative to the day of seeding, so
+that "today" figures are not all zero.  The tickets cover every state, with a
+history, and ticket #000003 is open so that it can be worked through the
+whole state table (en proceso → resuelto → reabierto).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, insert, select, text
 
 from soporte_mcp.db.engine import Database
-from soporte_mcp.db.models import Base, Cliente, HistorialAccion, Pago, Ticket
-from soporte_mcp.services.texto import texto_busqueda
+from soporte_mcp.db.models import Anulacion, Base, Cliente, HistorialAccion, HistorialTicket, Pago, Ticket
+from soporte_mcp.services.texto import texto_busqueda, texto_ticket
 
 D = Decimal
 
@@ -51,16 +55,40 @@ PAGOS = [
     (6, D("250.00"), "efectivo", 0, "Pago en ventanilla"),
 ]
 
-# cliente, título, descripción, estado, prioridad, días atrás, resuelto hace (días) o None
+# Reversals: index in PAGOS of the payment, amount, days ago, reason.
+ANULACIONES = [
+    (10, D("50.25"), 7, "Cobro duplicado en la tarjeta: se devuelve la diferencia"),
+]
+
+# cliente, título, descripción, estado, prioridad, días atrás, resuelto hace (días) o None, asignado
 TICKETS = [
     (1, "Problema con factura del mes anterior",
-     "La factura de octubre muestra un cargo que la clienta no reconoce.", "abierto", "media", 3, None),
+     "La factura de octubre muestra un cargo que la clienta no reconoce.", "abierto", "media", 3, None, None),
     (2, "Error en el cálculo del saldo",
-     "El saldo mostrado no coincide con los pagos realizados.", "en_proceso", "alta", 6, None),
-    (3, "Solicitud de cambio de datos personales",
-     "La clienta solicita actualizar su número de teléfono.", "resuelto", "baja", 4, 0),
+     "El saldo mostrado no coincide con los pagos realizados.", "en_proceso", "alta", 6, None, "soporte"),
     (4, "No puedo realizar pagos en línea",
-     "El portal rechaza la tarjeta del cliente al pagar.", "abierto", "alta", 1, None),
+     "El portal rechaza la tarjeta del cliente al pagar.", "abierto", "alta", 1, None, None),
+    (3, "Solicitud de cambio de datos personales",
+     "La clienta solicita actualizar su número de teléfono.", "resuelto", "baja", 4, 0, "soporte"),
+    (6, "Consulta sobre la renovación del contrato anual",
+     "El cliente quiere saber las condiciones de renovación antes de firmar.", "pendiente", "media", 7, None,
+     "ventas"),
+    (5, "Cobro duplicado en la tarjeta",
+     "La clienta ve dos cargos por la factura de octubre.", "cerrado", "alta", 8, 7, "soporte"),
+]
+
+# The history behind those states: ticket (1-based), days ago, field, from, to, comment.
+HISTORIAL_TICKETS = [
+    (2, 5, "estado", "abierto", "en_proceso", "Se revisan los pagos del cliente."),
+    (2, 5, "asignado_a", None, "soporte", "Se revisan los pagos del cliente."),
+    (4, 3, "estado", "abierto", "en_proceso", None),
+    (4, 3, "asignado_a", None, "soporte", None),
+    (4, 0, "estado", "en_proceso", "resuelto", "Teléfono actualizado."),
+    (5, 6, "estado", "abierto", "pendiente", "Esperando que el cliente confirme el plan."),
+    (5, 6, "asignado_a", None, "ventas", "Esperando que el cliente confirme el plan."),
+    (6, 8, "asignado_a", None, "soporte", None),
+    (6, 7, "estado", "abierto", "resuelto", "Se devolvió el cobro duplicado (anulación parcial del pago)."),
+    (6, 6, "estado", "resuelto", "cerrado", "La clienta confirmó la devolución."),
 ]
 
 
@@ -105,20 +133,19 @@ def cargar_demo(*, db: Database, zona: ZoneInfo, ahora: datetime, limpiar_antes:
             return False
         ids = _clientes(conn, reloj)
         _pagos(conn, reloj, ids)
-        _tickets(conn, reloj, ids)
+        _historial_tickets(conn, reloj, _tickets(conn, reloj, ids))
         _historial(conn, reloj, ids)
     return True
 
 
 def _clientes(conn: Connection, reloj: Reloj) -> list[int]:
     ids = []
-    for nombre, email, telefono, saldo, dias in CLIENTES:
-        pagado = sum((p[1] for p in PAGOS if CLIENTES[p[0] - 1][1] == email), D("0.00"))
+    for i, (nombre, email, telefono, saldo, dias) in enumerate(CLIENTES, start=1):
         ids.append(
             conn.execute(
                 insert(Cliente.__table__)
                 .values(
-                    nombre=nombre, email=email, telefono=telefono, saldo=saldo, saldo_inicial=saldo - pagado,
+                    nombre=nombre, email=email, telefono=telefono, saldo=saldo, saldo_inicial=_saldo_inicial(i),
                     fecha_registro=reloj.dias_atras(dias), activo=True, busqueda=texto_busqueda(nombre, email),
                 )
                 .returning(Cliente.__table__.c.id)
@@ -127,32 +154,64 @@ def _clientes(conn: Connection, reloj: Reloj) -> list[int]:
     return ids
 
 
+def _saldo_inicial(cliente: int) -> Decimal:
+    """The opening balance that makes the customer's balance the one of the demo: balance - payments + reversals."""
+    pagado = sum((p[1] for p in PAGOS if p[0] == cliente), D("0.00"))
+    anulado = sum((a[1] for a in ANULACIONES if PAGOS[a[0]][0] == cliente), D("0.00"))
+    return CLIENTES[cliente - 1][3] - pagado + anulado
+
+
 def _pagos(conn: Connection, reloj: Reloj, ids: list[int]) -> None:
-    saldos = {}
-    for i, (_n, _e, _t, saldo, _d) in enumerate(CLIENTES, start=1):
-        saldos[i] = saldo - sum((p[1] for p in PAGOS if p[0] == i), D("0.00"))
-    for n, (cliente, monto, metodo, dias, descripcion) in enumerate(sorted(PAGOS, key=lambda p: -p[3])):
-        anterior = saldos[cliente]
-        saldos[cliente] = anterior + monto
-        conn.execute(
+    """Payments and reversals in the order they happened, each with the balance before and after it."""
+    saldos = {i: _saldo_inicial(i) for i in range(1, len(CLIENTES) + 1)}
+    orden = sorted(range(len(PAGOS)), key=lambda k: -PAGOS[k][3])
+    eventos = [(PAGOS[k][3], 0, n, k) for n, k in enumerate(orden)]
+    eventos += [(a[2], 1, len(orden) + n, n) for n, a in enumerate(ANULACIONES)]
+    pago_ids: dict[int, int] = {}
+    for dias, es_anulacion, n, k in sorted(eventos, key=lambda e: (-e[0], e[2])):
+        if es_anulacion:
+            indice, monto, _dias, motivo = ANULACIONES[k]
+            cliente = PAGOS[indice][0]
+            anterior, saldos[cliente] = saldos[cliente], saldos[cliente] - monto
+            conn.execute(insert(Anulacion.__table__).values(
+                pago_id=pago_ids[indice], cliente_id=ids[cliente - 1], monto=monto, motivo=motivo,
+                fecha=reloj.dias_atras(dias, minutos=n), procesado_por="demo",
+                saldo_anterior=anterior, saldo_posterior=saldos[cliente],
+            ))
+            continue
+        cliente, monto, metodo, _dias, descripcion = PAGOS[k]
+        anterior, saldos[cliente] = saldos[cliente], saldos[cliente] + monto
+        pago_ids[k] = conn.execute(
             insert(Pago.__table__).values(
                 cliente_id=ids[cliente - 1], monto=monto, descripcion=descripcion, metodo_pago=metodo,
                 fecha=reloj.dias_atras(dias, minutos=n), procesado_por="demo",
                 saldo_anterior=anterior, saldo_posterior=saldos[cliente],
-            )
-        )
+            ).returning(Pago.__table__.c.id)
+        ).scalar_one()
 
 
-def _tickets(conn: Connection, reloj: Reloj, ids: list[int]) -> None:
-    for cliente, titulo, descripcion, estado, prioridad, dias, resuelto in TICKETS:
-        conn.execute(
+def _tickets(conn: Connection, reloj: Reloj, ids: list[int]) -> list[int]:
+    ticket_ids = []
+    for n, (cliente, titulo, descripcion, estado, prioridad, dias, resuelto, asignado) in enumerate(TICKETS, 1):
+        # One change (one version) per day of its history.
+        cambios = len({h[1] for h in HISTORIAL_TICKETS if h[0] == n})
+        ticket_ids.append(conn.execute(
             insert(Ticket.__table__).values(
                 cliente_id=ids[cliente - 1], titulo=titulo, descripcion=descripcion, estado=estado,
-                prioridad=prioridad, asignado_a="soporte" if estado != "abierto" else None,
-                fecha_creacion=reloj.dias_atras(dias),
+                prioridad=prioridad, asignado_a=asignado, fecha_creacion=reloj.dias_atras(dias),
                 fecha_resolucion=None if resuelto is None else reloj.dias_atras(resuelto),
-            )
-        )
+                version=1 + cambios, busqueda=texto_ticket(titulo, descripcion),
+            ).returning(Ticket.__table__.c.id)
+        ).scalar_one())
+    return ticket_ids
+
+
+def _historial_tickets(conn: Connection, reloj: Reloj, ticket_ids: list[int]) -> None:
+    for ticket, dias, campo, anterior, nuevo, comentario in HISTORIAL_TICKETS:
+        conn.execute(insert(HistorialTicket.__table__).values(
+            ticket_id=ticket_ids[ticket - 1], fecha=reloj.dias_atras(dias), usuario="demo", campo=campo,
+            anterior=anterior, nuevo=nuevo, comentario=comentario,
+        ))
 
 
 def _historial(conn: Connection, reloj: Reloj, ids: list[int]) -> None:

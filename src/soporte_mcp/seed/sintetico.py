@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, Ticket
-from soporte_mcp.services.texto import normalizar, texto_busqueda
+from soporte_mcp.services.texto import normalizar, texto_busqueda, texto_ticket
 
 NOMBRES = (
     "María José Ana Lucía Sofía Valentina Camila Daniela Gabriela Fernanda Andrea Paula Carolina Mónica "
@@ -86,8 +86,10 @@ def _cliente(rnd: random.Random, cliente_id: int, ahora: datetime, lote: Lote) -
         estado = rnd.choice(ESTADOS)
         creado = min(registro + timedelta(days=rnd.randint(0, 30)), ahora)
         resuelto = _iso(min(creado + timedelta(days=rnd.randint(0, 5)), ahora)) if estado in ("resuelto", "cerrado") else None
-        lote.tickets.append((cliente_id, rnd.choice(TITULOS), "Generado para pruebas de carga.", estado,
-                             rnd.choice(PRIORIDADES), _iso(creado), resuelto))
+        titulo = rnd.choice(TITULOS)
+        lote.tickets.append((cliente_id, titulo, "Generado para pruebas de carga.", estado,
+                             rnd.choice(PRIORIDADES), _iso(creado), resuelto,
+                             texto_ticket(titulo, "Generado para pruebas de carga.")))
     activo = rnd.random() >= 0.03
     lote.clientes.append((cliente_id, nombre, email, telefono, saldo, inicial, _iso(registro), activo,
                           texto_busqueda(nombre, email)))
@@ -104,7 +106,7 @@ SQL_SQLITE = {
     "pagos": "INSERT INTO pagos (cliente_id, monto_centavos, descripcion, metodo_pago, fecha, procesado_por, "
              "saldo_anterior_centavos, saldo_posterior_centavos) VALUES (?,?,?,?,?,?,?,?)",
     "tickets": "INSERT INTO tickets (cliente_id, titulo, descripcion, estado, prioridad, fecha_creacion, "
-               "fecha_resolucion) VALUES (?,?,?,?,?,?,?)",
+               "fecha_resolucion, busqueda) VALUES (?,?,?,?,?,?,?,?)",
 }
 
 
@@ -180,4 +182,4 @@ def _escribir_core(conn: Connection, lote: Lote) -> None:
     if lote.tickets:
         conn.execute(insert(Ticket.__table__), [
             dict(cliente_id=t[0], titulo=t[1], descripcion=t[2], estado=t[3], prioridad=t[4],
-                 fecha_creacion=fecha(t[5]), fecha_resolucion=fecha(t[6])) for t in lote.tickets])
+                 fecha_creacion=fecha(t[5]), fecha_resolucion=fecha(t[6]), busqueda=t[7]) for t in lote.tickets])

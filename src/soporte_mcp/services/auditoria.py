@@ -61,6 +61,7 @@ class Tipo(StrEnum):
     CREACION = "creacion"
     ACTUALIZACION = "actualizacion"
     PAGO = "pago"
+    ANULACION = "anulacion"
 
     @property
     def escribe(self) -> bool:
@@ -147,6 +148,7 @@ def registrar_fallo(db: Database, llamada: Llamada, tipo: Tipo, exc: Exception, 
     resultado = "rechazado" if isinstance(exc, Rechazo) else "error"
     motivo = exc.mensaje if isinstance(exc, SoporteError) else type(exc).__name__
     detalles = {"motivo": motivo, "codigo": getattr(exc, "codigo", "error_interno")}
+    detalles |= getattr(exc, "detalles", None) or {}  # e.g. how a confirmation ended (errors.NoConfirmado)
     valores = fila(llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)
     if not tipo.escribe:
         db.diferir(INSERTAR, valores)

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Connection, Select, bindparam, column, func, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+    type_coerce,
+    union_all,
+)
 
 from soporte_mcp.db.engine import Database
-from soporte_mcp.db.models import Cliente, Pago, Ticket
+from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
+from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
+    Movimiento,
     PagoResumen,
     ResultadoBusqueda,
     ResumenCuenta,
@@ -22,6 +37,7 @@ from soporte_mcp.services.texto import normalizar
 clientes = Cliente.__table__
 pagos = Pago.__table__
 tickets = Ticket.__table__
+anulaciones = Anulacion.__table__
 # The FTS5 index the migration creates on SQLite (not a model: it is a virtual table).
 fts = table("clientes_fts", column("rowid"))
 
@@ -160,6 +176,7 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
             cliente=cliente,
             saldo=cliente.saldo,
             ultimos_pagos=_ultimos_pagos(op.conn, cliente.id),
+            ultimos_movimientos=_ultimos_movimientos(op.conn, cliente.id),
             resumen=_resumen_cuenta(op.conn, cliente.id),
         )
 
@@ -180,6 +197,21 @@ RESUMEN = select(
     .scalar_subquery(),
     select(func.count()).where(pagos.c.cliente_id == bindparam("id")).scalar_subquery(),
     select(func.max(pagos.c.fecha)).where(pagos.c.cliente_id == bindparam("id")).scalar_subquery(),
+    select(func.count()).where(anulaciones.c.cliente_id == bindparam("id")).scalar_subquery(),
+    select(func.coalesce(func.sum(type_coerce(anulaciones.c.monto, BigInteger)), 0))
+    .where(anulaciones.c.cliente_id == bindparam("id"))
+    .scalar_subquery(),
+)
+# Payments and reversals merged, newest first.
+_MOVIMIENTOS = union_all(
+    select(literal_column("'pago'").label("tipo"), pagos.c.id, pagos.c.id.label("pago_id"),
+           pagos.c.monto.label("monto"), pagos.c.descripcion, pagos.c.fecha).where(pagos.c.cliente_id == bindparam("id")),
+    select(literal_column("'anulacion'").label("tipo"), anulaciones.c.id, anulaciones.c.pago_id,
+           anulaciones.c.monto.label("monto"), anulaciones.c.motivo.label("descripcion"), anulaciones.c.fecha)
+    .where(anulaciones.c.cliente_id == bindparam("id")),
+).subquery()
+ULTIMOS_MOVIMIENTOS = (
+    select(_MOVIMIENTOS).order_by(_MOVIMIENTOS.c.fecha.desc(), _MOVIMIENTOS.c.id.desc()).limit(5)
 )
 
 
@@ -212,6 +244,13 @@ def _ultimos_pagos(conn: Connection, cliente_id: int) -> list[PagoResumen]:
     return [PagoResumen.model_validate(r) for r in conn.execute(ULTIMOS_PAGOS, {"id": cliente_id})]
 
 
+def _ultimos_movimientos(conn: Connection, cliente_id: int) -> list[Movimiento]:
+    return [Movimiento.model_validate(r) for r in conn.execute(ULTIMOS_MOVIMIENTOS, {"id": cliente_id})]
+
+
 def _resumen_cuenta(conn: Connection, cliente_id: int) -> ResumenCuenta:
-    total, abiertos, pagados, ultimo = conn.execute(RESUMEN, {"id": cliente_id}).one()
-    return ResumenCuenta(tickets_total=total, tickets_abiertos=abiertos, pagos_total=pagados, fecha_ultimo_pago=ultimo)
+    total, abiertos, pagados, ultimo, anuladas, anulado = conn.execute(RESUMEN, {"id": cliente_id}).one()
+    return ResumenCuenta(
+        tickets_total=total, tickets_abiertos=abiertos, pagos_total=pagados, fecha_ultimo_pago=ultimo,
+        anulaciones_total=anuladas, total_anulado=from_cents(int(anulado)),
+    )

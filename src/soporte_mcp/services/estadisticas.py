@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, case, func, select
 
 from soporte_mcp.db.engine import Database
-from soporte_mcp.db.models import Cliente, Pago, Ticket
+from soporte_mcp.db.models import Anulacion, Cliente, HistorialTicket, Pago, Ticket
 from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.conciliacion import centavos
@@ -22,6 +22,8 @@ from soporte_mcp.services.schemas import (
 clientes = Cliente.__table__
 tickets = Ticket.__table__
 pagos = Pago.__table__
+anulaciones = Anulacion.__table__
+historial = HistorialTicket.__table__
 
 
 def dia_local(zona: ZoneInfo, ahora: datetime | None = None) -> tuple[date, datetime, datetime]:
@@ -32,7 +34,7 @@ def dia_local(zona: ZoneInfo, ahora: datetime | None = None) -> tuple[date, date
 
 
 def estadisticas(*, db: Database, llamada: Llamada, zona: ZoneInfo, ahora: datetime | None = None) -> Estadisticas:
-    """Customers, tickets by state and today's payments."""
+    """Customers, tickets by state (and resolved and closed today), today's payments and reversals."""
     hoy, inicio, fin = dia_local(zona, ahora)
     with operacion(db, llamada, Tipo.CONSULTA) as op:
         resultado = Estadisticas(
@@ -66,20 +68,38 @@ def _tickets(conn: Connection, inicio: datetime, fin: datetime) -> EstadisticasT
     resueltos_hoy = conn.execute(
         select(func.count()).where(tickets.c.fecha_resolucion >= inicio, tickets.c.fecha_resolucion < fin)
     ).scalar_one()
+    # Closing leaves no date on the ticket; its history has the moment.
+    cerrados_hoy = conn.execute(
+        select(func.count(historial.c.ticket_id.distinct())).where(
+            historial.c.campo == "estado", historial.c.nuevo == "cerrado",
+            historial.c.fecha >= inicio, historial.c.fecha < fin,
+        )
+    ).scalar_one()
     return EstadisticasTickets(
         total=sum(por_estado.values()),
         abiertos=por_estado.get("abierto", 0),
         en_proceso=por_estado.get("en_proceso", 0),
         pendientes=por_estado.get("pendiente", 0),
+        resueltos=por_estado.get("resuelto", 0),
+        cerrados=por_estado.get("cerrado", 0),
         resueltos_hoy=resueltos_hoy,
+        cerrados_hoy=cerrados_hoy,
     )
 
 
 def _pagos(conn: Connection, inicio: datetime, fin: datetime) -> EstadisticasPagos:
     # Summed as integer cents (the raw column): exact on every backend.
+    cantidad, total = _del_dia(conn, pagos, inicio, fin)
+    anuladas, anulado = _del_dia(conn, anulaciones, inicio, fin)
+    return EstadisticasPagos(
+        hoy_cantidad=cantidad, hoy_total=total, anulaciones_hoy_cantidad=anuladas, anulaciones_hoy_total=anulado
+    )
+
+
+def _del_dia(conn: Connection, tabla, inicio: datetime, fin: datetime):  # noqa: ANN001, ANN202
     cantidad, total = conn.execute(
-        select(func.count(), func.coalesce(func.sum(centavos(pagos.c.monto)), 0)).where(
-            pagos.c.fecha >= inicio, pagos.c.fecha < fin
+        select(func.count(), func.coalesce(func.sum(centavos(tabla.c.monto)), 0)).where(
+            tabla.c.fecha >= inicio, tabla.c.fecha < fin
         )
     ).one()
-    return EstadisticasPagos(hoy_cantidad=cantidad, hoy_total=from_cents(int(total)))
+    return cantidad, from_cents(int(total))

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, ahora
-from soporte_mcp.errors import ClaveIdempotenciaReutilizada, ClienteInactivo, ClienteNoEncontrado, DatoInvalido
+from soporte_mcp.errors import (
+    ClaveIdempotenciaReutilizada,
+    ClienteInactivo,
+    ClienteNoEncontrado,
+    DatoInvalido,
+    PagoNoConfirmado,
+    SoporteError,
+)
 from soporte_mcp.money import parse_monto
 from soporte_mcp.observabilidad import contar_pago
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
+from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
 from soporte_mcp.services.schemas import PagoRegistrado
 
 clientes = Cliente.__table__
@@ -32,6 +41,64 @@ SUMAR_AL_SALDO = (
 )
 INSERTAR_PAGO = insert(pagos).returning(*pagos.c)
 BLOQUEAR_CLAVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:clave, 0))")
+# What a person confirming a payment sees, and what must still hold when it is written.
+VISTA = select(
+    clientes.c.nombre,
+    clientes.c.activo,
+    clientes.c.saldo,
+    select(func.coalesce(func.max(pagos.c.id), 0)).where(pagos.c.cliente_id == clientes.c.id).scalar_subquery(),
+).where(clientes.c.id == bindparam("id"))
+
+
+@dataclass(frozen=True)
+class PreviaPago:
+    """A payment as the person is asked to confirm it: valid data and the live balance, nothing written."""
+
+    cliente_id: int
+    cliente_nombre: str
+    monto: Decimal
+    metodo_pago: str
+    descripcion: str
+    saldo: Decimal
+    ultimo_pago: int  # the id of the customer's last payment, 0 for none
+    # A payment with this idempotency key exists already: the call returns it without asking.
+    repetido: bool = False
+
+    @property
+    def saldo_despues(self) -> Decimal:
+        return self.saldo + self.monto
+
+    @property
+    def vista(self) -> Vista:
+        return Vista(self.saldo, str(self.ultimo_pago))
+
+
+def previa_pago(
+    *,
+    db: Database,
+    cliente_id: int,
+    monto: object,
+    descripcion: str | None = None,
+    metodo_pago: str | None = None,
+    clave_idempotencia: str | None = None,
+) -> PreviaPago | None:
+    """What the confirmation form shows, read in a read transaction (never the write lock).
+
+    None when the payment would be refused anyway (bad amount, unknown or inactive
+    customer...): then nobody is asked and ``registrar_pago`` refuses it, audited.
+    """
+    try:
+        importe = parse_monto(monto)
+        metodo = validacion.metodo_pago(metodo_pago)
+        clave = _clave(clave_idempotencia)
+    except SoporteError:
+        return None
+    with db.lectura() as conn:
+        fila = conn.execute(VISTA, {"id": cliente_id}).first()
+        repetido = clave is not None and _pago_por_clave(conn, clave) is not None
+    if fila is None or not fila.activo:
+        return None
+    return PreviaPago(cliente_id, fila.nombre, importe, metodo, _texto(descripcion), fila.saldo, fila[3], repetido)
 
 
 def registrar_pago(
@@ -43,23 +110,26 @@ def registrar_pago(
     descripcion: str | None = None,
     metodo_pago: str | None = None,
     clave_idempotencia: str | None = None,
+    confirmacion: Confirmacion = SIN_PREGUNTA,
 ) -> PagoRegistrado:
     """Record a payment and raise the customer's balance by it, atomically with its audit row.
 
     The balance is changed by the database (``saldo = saldo + :monto``), never
     read and written back, so concurrent payments cannot lose money.  With
     ``clave_idempotencia``, repeating the same payment returns the first result.
+    ``confirmacion`` is how the person answered the form (see services/confirmacion.py).
 
     Raises:
         MontoInvalido: not > 0, over 999,999.99, more than 2 decimals, or not a number.
         MetodoPagoInvalido: not efectivo, tarjeta, transferencia or cheque.
         ClienteNoEncontrado / ClienteInactivo: no such customer, or deactivated.
         ClaveIdempotenciaReutilizada: the key was used for a payment with other data.
+        PagoNoConfirmado / ConfirmacionNoDisponible / ConfirmacionDesactualizada: see ``confirmacion.exigir``.
     """
     with operacion(db, llamada, Tipo.PAGO) as op:
         importe = parse_monto(monto)
         metodo = validacion.metodo_pago(metodo_pago)
-        texto = (descripcion or "").strip()[:500] or "Pago registrado"
+        texto = _texto(descripcion)
         clave = _clave(clave_idempotencia)
         huella = _huella(cliente_id, importe, metodo, texto)
         if clave is not None:
@@ -69,9 +139,21 @@ def registrar_pago(
             previo = _pago_por_clave(op.conn, clave)
             if previo is not None:
                 return _repetir(op, previo, huella, clave, nombre)
+        exigir(op, confirmacion, que=f"el pago de ${importe:.2f} al cliente {cliente_id}",
+               actual=lambda: _vista(op.conn, cliente_id),
+               no_confirmado=lambda cancelada: PagoNoConfirmado(cliente_id, f"{importe:.2f}", cancelada=cancelada))
         pago = _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
     contar_pago(pago.monto)  # after the commit: a payment rolled back is not counted
     return pago
+
+
+def _texto(descripcion: str | None) -> str:
+    return (descripcion or "").strip()[:500] or "Pago registrado"
+
+
+def _vista(conn: Connection, cliente_id: int) -> Vista:
+    fila = conn.execute(VISTA, {"id": cliente_id}).one()
+    return Vista(fila.saldo, str(fila[3]))
 
 
 def _clave(valor: str | None) -> str | None:
@@ -116,7 +198,7 @@ def _repetir(op: Operacion, previo, huella: str, clave: str, nombre: str) -> Pag
     if previo.huella != huella or previo.cliente_id != op.cliente_id:
         raise ClaveIdempotenciaReutilizada(clave)
     op.descripcion = f"Reintento del pago {previo.id} (clave {clave!r}): no se registra otro"
-    op.detalles = {"pago_id": previo.id, "repetido": True}
+    op.detalles |= {"pago_id": previo.id, "repetido": True}
     return _resultado(previo, nombre, repetido=True)
 
 
@@ -151,7 +233,7 @@ def _aplicar(
         f"Pago de {importe:.2f} ({metodo}) al cliente {cliente_id}: "
         f"{fila.saldo_anterior:.2f} -> {fila.saldo_posterior:.2f}"
     )
-    op.detalles = {"pago_id": fila.id}
+    op.detalles |= {"pago_id": fila.id}
     return _resultado(fila, nombre, repetido=False)
 
 

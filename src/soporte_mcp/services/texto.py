@@ -15,3 +15,8 @@ def normalizar(texto: str) -> str:
 def texto_busqueda(nombre: str, email: str) -> str:
     """The value of ``clientes.busqueda`` for a customer."""
     return f"{normalizar(nombre)} {normalizar(email)}"
+
+
+def texto_ticket(titulo: str, descripcion: str) -> str:
+    """The value of ``tickets.busqueda`` for a ticket: what listarTickets' ``texto`` searches."""
+    return normalizar(f"{titulo} {descripcion}")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from soporte_mcp.db.engine import Database
-from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES, Ticket, ahora
-from soporte_mcp.errors import ClienteInactivo, DatoInvalido, PrioridadInvalida, TicketNoEncontrado
+from soporte_mcp.db.models import HistorialTicket, Ticket, ahora
+from soporte_mcp.errors import ClienteInactivo, TicketNoEncontrado
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.clientes import obtener_cliente
-from soporte_mcp.services.schemas import TicketCreado, TicketDetalle, numero_ticket
+from soporte_mcp.services.schemas import CambioTicket, TicketCreado, TicketDetalle, numero_ticket
+from soporte_mcp.services.texto import texto_ticket
 
 tickets = Ticket.__table__
+historial = HistorialTicket.__table__
 
 
 def crear_ticket(
@@ -46,6 +47,8 @@ def crear_ticket(
                 prioridad=prioridad_ok,
                 estado="abierto",
                 fecha_creacion=fecha,
+                version=1,
+                busqueda=texto_ticket(titulo_ok, descripcion_ok),
             )
             .returning(tickets.c.id)
         ).scalar_one()
@@ -65,7 +68,7 @@ def crear_ticket(
 
 
 def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle:
-    """The ticket record (the ``ticket://`` resource), audited as a query.
+    """The ticket record with its history (the ``ticket://`` resource), audited as a query.
 
     Raises:
         TicketNoEncontrado: no ticket has that id.
@@ -74,7 +77,7 @@ def ficha_ticket(*, db: Database, llamada: Llamada, ident: int) -> TicketDetalle
         ticket = obtener_ticket(op.conn, ident)
         op.cliente_id = ticket.cliente_id
         op.descripcion = f"Lectura del ticket {ticket.numero}"
-        return ticket
+        return ticket.model_copy(update={"historial": historial_de(op.conn, ident)})
 
 
 def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:
@@ -86,64 +89,12 @@ def obtener_ticket(conn: Connection, ticket_id: int) -> TicketDetalle:
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
     if row is None:
         raise TicketNoEncontrado(ticket_id)
-    return TicketDetalle(numero=numero_ticket(row["id"]), **row)
+    return TicketDetalle(numero=numero_ticket(row["id"]), **{k: v for k, v in row.items() if k != "busqueda"})
 
 
-ESTADOS_RESUELTOS = ("resuelto", "cerrado")
-LARGO_ASIGNADO = 100
-
-
-def actualizar_ticket(
-    *, db: Database, llamada: Llamada, ticket_id: int, estado: str | None = None,
-    prioridad: str | None = None, asignado_a: str | None = None,
-) -> TicketDetalle:
-    """Change a ticket's state, priority or assignee (``None`` keeps each; ``asignado_a=""`` unassigns).
-
-    The resolution date follows the state (see ``fecha_resolucion``).  The audit row
-    lists each changed field as ``[before, after]`` under ``cambios``.
-
-    Raises:
-        TicketNoEncontrado: no ticket has that id.
-        DatoInvalido: a state outside the list, or an assignee over 100 characters.
-        PrioridadInvalida: a priority outside the list.
-    """
-    with operacion(db, llamada, Tipo.ACTUALIZACION) as op:
-        antes = op.conn.execute(
-            select(tickets).where(tickets.c.id == ticket_id).with_for_update()
-        ).mappings().first()
-        if antes is None:
-            raise TicketNoEncontrado(ticket_id)
-        op.cliente_id = antes["cliente_id"]
-        nuevos = {
-            "estado": validacion.elegir(estado, ESTADOS_TICKET, antes["estado"], DatoInvalido,
-                                        "El estado {valor!r} no es válido"),
-            "prioridad": validacion.elegir(prioridad, PRIORIDADES, antes["prioridad"], PrioridadInvalida,
-                                           "La prioridad {valor!r} no es válida"),
-            "asignado_a": antes["asignado_a"] if asignado_a is None else _asignado(asignado_a),
-        }
-        cambios = {c: [antes[c], v] for c, v in nuevos.items() if antes[c] != v}
-        if cambios:
-            nuevos["fecha_resolucion"] = fecha_resolucion(antes["estado"], antes["fecha_resolucion"],
-                                                          nuevos["estado"])
-            op.conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**nuevos))
-        op.descripcion = f"Ticket {numero_ticket(ticket_id)} actualizado: " + (
-            ", ".join(f"{c} {a} -> {d}" for c, (a, d) in cambios.items()) or "sin cambios"
-        )
-        op.detalles = {"ticket_id": ticket_id, "cambios": cambios}
-        return obtener_ticket(op.conn, ticket_id)
-
-
-def fecha_resolucion(estado_antes: str, fecha_antes: datetime | None, estado: str) -> datetime | None:
-    """When a ticket now in ``estado`` was resolved: stamped on entering resuelto or cerrado, kept while
-    it moves between the two, cleared when it is reopened."""
-    if estado not in ESTADOS_RESUELTOS:
-        return None
-    return fecha_antes if estado_antes in ESTADOS_RESUELTOS and fecha_antes is not None else ahora()
-
-
-def _asignado(valor: str) -> str | None:
-    asignado = valor.strip()
-    if len(asignado) > LARGO_ASIGNADO:
-        raise DatoInvalido(f"El nombre de la persona asignada admite como máximo {LARGO_ASIGNADO} "
-                           "caracteres.")
-    return asignado or None
+def historial_de(conn: Connection, ticket_id: int) -> list[CambioTicket]:
+    """A ticket's history, oldest first."""
+    filas = conn.execute(
+        select(historial).where(historial.c.ticket_id == ticket_id).order_by(historial.c.fecha, historial.c.id)
+    )
+    return [CambioTicket.model_validate(f) for f in filas]

@@ -11,7 +11,7 @@ from soporte_mcp.tools._comun import LECTURA, ejecutar, estado, publicar
 
 
 async def estadisticas(ctx: Context) -> Estadisticas:
-    """Cifras del sistema: clientes (total, con saldo positivo, registrados hoy), tickets (total, abiertos, en proceso, pendientes, resueltos hoy) y pagos de hoy (cantidad y total).
+    """Cifras del sistema: clientes (total, con saldo positivo, registrados hoy), tickets por estado (y resueltos y cerrados hoy), pagos de hoy y anulaciones de hoy (cantidad y total).
 
     Úsela para "¿cuántos clientes hay?", "¿cuántos tickets están abiertos?" o un resumen general.
     "Hoy" es el día en curso en la zona horaria del servidor (campo zona_horaria).

@@ -1,0 +1,205 @@
+"""Asking the person before money moves: an MCP elicitation form before registrarPago (and anularPago).
+
+The question is a pair of SDK resolvers on the tool: one reads what the form
+shows (``previa``, a read transaction, never the write lock), the other turns it
+into ``Elicit(mensaje, ConfirmarPago)`` or, when nobody is to be asked, a
+``Confirmacion`` saying why.  The SDK carries the question the way the
+negotiated protocol wants: on 2026-07-28 the call answers ``input_required`` and
+the client retries with the answer inside a sealed ``requestState`` (any worker
+can take the retry when they share SOPORTE_REQUEST_STATE_SECRET); on 2025-11-25
+it sends ``elicitation/create`` in the middle of the call, which needs a
+connection that can carry it (stdio, or an HTTP session answered with SSE; see
+http.py).  The tool body gets the person's answer and hands the service a
+``Confirmacion``; the service decides and audits (services/confirmacion.py).
+
+Policy (SOPORTE_CONFIRMAR_PAGOS): ``auto`` asks whenever the client can be
+asked and otherwise goes on, recording ``no_posible``; ``siempre`` refuses a
+client that cannot be asked; ``nunca`` never asks.
+
+The questions of registrarPago and anularPago are at the end of this module: a
+new operation plugs in with a ``previa_*`` resolver (its service's read of what
+the form shows), a ``pregunta_*`` (the message) and a ``preguntar_*`` resolver,
+and takes ``Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_*)]``
+in its tool (see tools/pagos.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from soporte_mcp.services import anulaciones, pagos
+from soporte_mcp.services.anulaciones import PreviaAnulacion
+from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Estado, Vista
+from soporte_mcp.services.pagos import PreviaPago
+from soporte_mcp.tools._comun import estado
+
+T = TypeVar("T")
+
+# Declared in the tool's _meta when the server asks the person itself, so that a client that would
+# ask too (soporte-chat) can leave it to the server. Absent under SOPORTE_CONFIRMAR_PAGOS=nunca.
+META_CONFIRMA = "soporte/confirmacion"
+CONFIRMAN = ("registrarPago", "anularPago")
+# The first protocol revision that carries the question inside the call (input_required).
+PROTOCOLO_EN_LLAMADA = "2026-07-28"
+
+
+# The form: the data are in its message (every host shows it, and a person cannot edit them there);
+# the person answers one yes/no field. Its docstring is the schema's description, which hosts may show.
+class ConfirmarPago(BaseModel):
+    """Confirmación de la operación descrita en el mensaje."""
+
+    confirmar: bool = Field(
+        title="¿Confirma la operación?",
+        description="Sí: se registra tal como se muestra. No: no se registra nada.",
+    )
+
+
+@dataclass(frozen=True)
+class Pregunta:
+    """What the person is asked to confirm: the form's message, and the data it shows that must still hold."""
+
+    mensaje: str
+    vista: Vista
+
+
+def declarar(server: MCPServer) -> None:
+    """Mark the tools that ask for confirmation in their ``_meta`` (call only when the policy may ask)."""
+    for tool in server._tool_manager.list_tools():  # noqa: SLF001 - the SDK has no public way to set _meta later
+        if tool.name in CONFIRMAN:
+            tool.meta = {**(tool.meta or {}), META_CONFIRMA: "elicitation"}
+
+
+def preguntar(ctx: Context, pregunta: Pregunta | None) -> Elicit[ConfirmarPago] | Confirmacion:
+    """The form for ``pregunta``, or why nobody is asked (None: the service will refuse the call anyway)."""
+    politica = estado(ctx).settings.confirmar_pagos
+    if politica == "nunca" or pregunta is None:
+        return SIN_PREGUNTA
+    motivo = _impedimento(ctx)
+    if motivo is not None:
+        return Confirmacion(Estado.NO_POSIBLE, motivo=motivo, exigida=politica == "siempre")
+    return Elicit(pregunta.mensaje, ConfirmarPago)
+
+
+def confirmacion(respuesta: ElicitationResult[ConfirmarPago], pregunta: Pregunta | None) -> Confirmacion:
+    """The service's view of how the question ended (``respuesta`` as the resolver left it)."""
+    if isinstance(respuesta, CancelledElicitation):
+        return Confirmacion(Estado.CANCELADA)
+    if not isinstance(respuesta, AcceptedElicitation):
+        return Confirmacion(Estado.RECHAZADA)
+    if isinstance(respuesta.data, Confirmacion):  # nobody was asked
+        return respuesta.data
+    if respuesta.data.confirmar and pregunta is not None:
+        return Confirmacion(Estado.CONFIRMADA, vista=pregunta.vista)
+    return Confirmacion(Estado.RECHAZADA)  # "accept" with the box left at no
+
+
+def _impedimento(ctx: Context) -> str | None:
+    """Why this client cannot be asked mid-call, in words for the refusal; None when it can."""
+    version = ctx.protocol_version
+    en_llamada = version is not None and is_version_at_least(version, PROTOCOLO_EN_LLAMADA)
+    # First: over stateless HTTP a 2025-11-25 request carries no capabilities at all (they were in an
+    # `initialize` that no process kept), so this is the real reason there.
+    if not en_llamada and not ctx.session.can_send_request:
+        return ("esta conexión no permite preguntar en mitad de una llamada (protocolo 2025-11-25 sobre HTTP "
+                "sin sesión, p. ej. con varios procesos)")
+    capacidades = ctx.client_capabilities
+    elicitation = capacidades.elicitation if capacidades is not None else None
+    # A bare `elicitation: {}` means form support (the only mode before modes existed); url-only does not.
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return "su cliente MCP no admite formularios de confirmación (elicitation)"
+    return None
+
+
+async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) -> T | None:  # noqa: ANN401
+    """The service's read of what the form shows; nothing under ``nunca``, where nobody is asked."""
+    app = estado(ctx)
+    if app.settings.confirmar_pagos == "nunca":
+        return None
+    return await app.db.run(servicio, db=app.db, **kwargs)
+
+
+def _mensaje(titulo: str, lineas: dict[str, str], ultimo_pago: int) -> str:
+    # The last line names the customer's last payment: with the balance, it makes the question a
+    # new one after any movement, so that a recorded "yes" cannot be replayed into a second write.
+    ultimo = f"#{ultimo_pago}" if ultimo_pago else "ninguno"
+    cuerpo = [f"{etiqueta}: {valor}" for etiqueta, valor in lineas.items()]
+    return "\n".join([titulo, *cuerpo, f"Último pago registrado del cliente: {ultimo}"])
+
+
+# registrarPago
+
+
+async def previa_pago(
+    ctx: Context,
+    clienteId: int,  # noqa: N803
+    monto: Decimal | str,
+    metodoPago: str,  # noqa: N803
+    descripcion: str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaPago | None:
+    return await _leer(ctx, pagos.previa_pago, cliente_id=clienteId, monto=monto, metodo_pago=metodoPago,
+                       descripcion=descripcion, clave_idempotencia=idempotencyKey)
+
+
+def pregunta_pago(previa: PreviaPago | None) -> Pregunta | None:
+    if previa is None or previa.repetido:  # a retry of a payment already made answers without asking
+        return None
+    mensaje = _mensaje("Confirme el pago antes de registrarlo:", {
+        "Cliente": f"#{previa.cliente_id} {previa.cliente_nombre}",
+        "Monto": f"${previa.monto:.2f}",
+        "Método de pago": previa.metodo_pago,
+        "Concepto": previa.descripcion,
+        "Saldo actual": f"${previa.saldo:.2f}",
+        "Saldo después del pago": f"${previa.saldo_despues:.2f}",
+    }, previa.ultimo_pago)
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_pago(
+    ctx: Context, previa: Annotated[PreviaPago | None, Resolve(previa_pago)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_pago(previa))
+
+
+# anularPago
+
+
+async def previa_anulacion(
+    ctx: Context,
+    pagoId: int,  # noqa: N803
+    motivo: str,
+    monto: Decimal | str | None,
+    idempotencyKey: str | None,  # noqa: N803
+) -> PreviaAnulacion | None:
+    return await _leer(ctx, anulaciones.previa_anulacion, pago_id=pagoId, motivo=motivo, monto=monto,
+                       clave_idempotencia=idempotencyKey)
+
+
+def pregunta_anulacion(previa: PreviaAnulacion | None) -> Pregunta | None:
+    if previa is None or previa.repetido:
+        return None
+    mensaje = _mensaje("Confirme la anulación antes de registrarla:", {
+        "Pago": f"#{previa.pago_id} de ${previa.pago_monto:.2f} ({previa.metodo_pago}); "
+                f"ya anulado: ${previa.anulado:.2f}",
+        "Cliente": f"#{previa.cliente_id} {previa.cliente_nombre}",
+        "Monto a anular": f"${previa.monto:.2f}",
+        "Motivo": previa.motivo,
+        "Saldo actual": f"${previa.saldo:.2f}",
+        "Saldo después de la anulación": f"${previa.saldo_despues:.2f}",
+    }, previa.ultimo_pago)
+    return Pregunta(mensaje, previa.vista)
+
+
+async def preguntar_anulacion(
+    ctx: Context, previa: Annotated[PreviaAnulacion | None, Resolve(previa_anulacion)]
+) -> Elicit[ConfirmarPago] | Confirmacion:
+    return preguntar(ctx, pregunta_anulacion(previa))
