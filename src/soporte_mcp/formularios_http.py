@@ -24,6 +24,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # An `initialize` is a few hundred bytes; a bigger opening body is not read here, just passed on.
@@ -32,8 +33,11 @@ CUERPO_MAXIMO = 64 * 1024
 _con_formularios: ContextVar[bool] = ContextVar("soporte_sesion_con_formularios", default=False)
 
 
-def sse_para_formularios(server: MCPServer, app: ASGIApp, *, ruta: str) -> ASGIApp:
-    """``app`` answering with SSE the new sessions of clients that declared elicitation (stateful apps only)."""
+def sse_para_formularios(server: MCPServer, app: Starlette, *, ruta: str) -> None:
+    """Make ``app`` answer with SSE the new sessions of clients that declared elicitation (stateful apps only).
+
+    A middleware of ``app`` itself, so that it stays the Starlette app others mount routes on.
+    """
     manager = server.session_manager
     admitir = manager._admit_session  # noqa: SLF001
 
@@ -44,7 +48,7 @@ def sse_para_formularios(server: MCPServer, app: ASGIApp, *, ruta: str) -> ASGIA
         return transporte
 
     manager._admit_session = admitir_con_formularios  # noqa: SLF001
-    return _AperturaConFormularios(app, ruta)
+    app.add_middleware(_AperturaConFormularios, ruta=ruta)
 
 
 class _AperturaConFormularios:

@@ -88,7 +88,7 @@ def build_http_app(
     if not stateless and (settings is None or settings.confirmar_pagos != "nunca"):
         from soporte_mcp.formularios_http import sse_para_formularios
 
-        app = sse_para_formularios(server, app, ruta=MCP_PATH)  # type: ignore[assignment]
+        sse_para_formularios(server, app, ruta=MCP_PATH)
     limite = settings.limite_por_minuto() if settings else 0
     return LimiteDeTasa(app, por_minuto=limite, ruta=MCP_PATH) if limite > 0 else app
 
