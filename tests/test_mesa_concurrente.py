@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,8 +16,9 @@ from soporte_mcp.db.models import Anulacion, Cliente, HistorialTicket, Ticket
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
 from soporte_mcp.services.pagos import registrar_pago
-from tests._procesos import ServidorHttp, servidor_http
+from tests._procesos import ServidorHttp
 from tests.conftest import ok
+from tests.test_concurrency import servidor  # noqa: F401  (the HTTP server fixture)
 
 pytestmark = pytest.mark.anyio
 
@@ -27,12 +26,6 @@ TICKET = 3
 CLIENTES_MCP = 20
 ANULACIONES_POR_CLIENTE = 10
 MONTO_PAGO = Decimal("2500.00")
-
-
-@pytest.fixture
-def servidor(db: Database, db_url: str, tmp_path: Path) -> Iterator[ServidorHttp]:
-    with servidor_http(db_url, tmp_path) as s:
-        yield s
 
 
 def _monto(n: int) -> Decimal:
@@ -57,7 +50,7 @@ async def _en_paralelo(url: str, clientes: int, por_cliente: int, llamada) -> li
     return resultados
 
 
-async def test_16_concurrent_updates_of_one_ticket_lose_no_history_entry(db: Database, servidor: ServidorHttp) -> None:
+async def test_16_concurrent_updates_of_one_ticket_lose_no_history_entry(db: Database, servidor: ServidorHttp) -> None:  # noqa: F811
     async def actualizar(client: Client, n: int, resultados: list[Any]) -> None:
         argumentos = {"ticketId": TICKET, "asignadoA": f"agente {n}", "comentario": f"cambio {n}"}
         resultados.append(ok(await client.call_tool("actualizarTicket", argumentos)))
@@ -74,7 +67,7 @@ async def test_16_concurrent_updates_of_one_ticket_lose_no_history_entry(db: Dat
     assert (ticket.asignado_a, ticket.version) == (entradas[-1].nuevo, 1 + 16)
 
 
-async def test_16_concurrent_updates_on_one_version_apply_exactly_one(db: Database, servidor: ServidorHttp) -> None:
+async def test_16_concurrent_updates_on_one_version_apply_exactly_one(db: Database, servidor: ServidorHttp) -> None:  # noqa: F811
     async def actualizar(client: Client, n: int, resultados: list[Any]) -> None:
         r = await client.call_tool("actualizarTicket", {"ticketId": TICKET, "asignadoA": f"agente {n}", "version": 1})
         resultados.append(r.structured_content.get("codigo") if r.is_error else "ok")
@@ -86,7 +79,7 @@ async def test_16_concurrent_updates_on_one_version_apply_exactly_one(db: Databa
 
 
 async def test_200_concurrent_partial_reversals_never_reverse_more_than_the_payment(
-    db: Database, servidor: ServidorHttp
+    db: Database, servidor: ServidorHttp  # noqa: F811
 ) -> None:
     pago = registrar_pago(db=db, llamada=Llamada("registrarPago"), cliente_id=3, monto=MONTO_PAGO)
     assert pago.saldo_nuevo == MONTO_PAGO  # Ana starts at 0.00
@@ -111,3 +104,21 @@ async def test_200_concurrent_partial_reversals_never_reverse_more_than_the_paym
     assert len(filas) == len(aceptadas) and sum(filas) == anulado
     assert saldo == MONTO_PAGO - anulado
     assert verificar_saldos(db=db) == [] and verificar_anulaciones(db=db) == []
+
+
+def test_concurrent_retries_of_one_reversal_with_one_key_reverse_once(db: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from soporte_mcp.services.anulaciones import anular_pago
+
+    def anular(_: int):  # noqa: ANN202
+        return anular_pago(db=db, llamada=Llamada("anularPago"), pago_id=12, motivo="Devolución", monto="30",
+                           clave_idempotencia="misma-anulacion")
+
+    with ThreadPoolExecutor(8) as pool:
+        resultados = list(pool.map(anular, range(16)))
+    assert len({r.anulacion_id for r in resultados}) == 1 and sum(not r.repetido for r in resultados) == 1
+    with db.lectura() as conn:
+        assert conn.execute(select(Anulacion.monto).where(Anulacion.pago_id == 12)).scalars().all() == [Decimal("30.00")]
+        assert conn.execute(select(Cliente.saldo).where(Cliente.id == 4)).scalar_one() == Decimal("2070.75")
+    assert verificar_saldos(db=db) == []

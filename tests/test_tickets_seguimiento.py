@@ -187,6 +187,7 @@ async def test_tickets_can_be_filtered(client, filtro, ids) -> None:  # noqa: AN
         ({"limite": 51}, "limite_invalido"),
         ({"clienteId": 999}, "cliente_no_encontrado"),
         ({"cursor": "no-es-un-cursor"}, "cursor_invalido"),
+        ({"cursor": "A" * 201}, "argumento_invalido"),
         ({"texto": "a b c d e f g h i"}, "consulta_demasiado_larga"),
     ],
 )

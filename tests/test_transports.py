@@ -21,7 +21,8 @@ from tests.conftest import CLIENT_INFO, audit_rows, ok
 
 pytestmark = pytest.mark.anyio
 
-HERRAMIENTAS = {"buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"}
+HERRAMIENTAS = {"buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas",
+                "listarTickets", "actualizarTicket", "listarPagos", "anularPago"}
 GENERACIONES = pytest.mark.parametrize(("modo", "version"), [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
 
 

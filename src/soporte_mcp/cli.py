@@ -136,6 +136,17 @@ TOKENS_FILE = click.option(
               "adonde apuntan los metadatos del recurso protegido (variable SOPORTE_PUBLIC_URL).")
 @click.option("--insecure", is_flag=True,
               help="Permite escuchar en una dirección que no es de bucle local sin autenticación.")
+@click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
+              help="Redis que comparten todos los procesos y máquinas, p. ej. redis://10.0.0.5:6379/0: un solo "
+              "límite por token entre todos (env SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
+@click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
+              envvar="SOPORTE_REDIS_FAILURE_MODE",
+              help="Mientras Redis no responde: open atiende con límites por proceso, closed responde 503 "
+              "(env SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="SOPORTE_LOG_FORMAT",
+              help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
+              "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
 @click.option(
     "--confirmar-pagos", type=click.Choice(POLITICAS_CONFIRMACION), default="auto", show_default=True,
     envvar="SOPORTE_CONFIRMAR_PAGOS",
@@ -155,6 +166,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     """
     from soporte_mcp.auth import autenticacion
     from soporte_mcp.http import es_loopback
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
     from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
@@ -173,6 +185,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
             comprobar_puerto(red)
         db = abrir(settings)
+        observacion = preparar_observabilidad(settings, db, http=transport == "http")
     try:
         if transport == "stdio":
             log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
@@ -181,6 +194,7 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             _serve_http(settings, db, auth, red)
     finally:
         db.dispose()
+        observacion.terminar()
 
 
 @dataclass(frozen=True)
@@ -258,14 +272,17 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     )
     from soporte_mcp.server import build_server
 
+    from soporte_mcp.observabilidad.arranque import opciones_uvicorn
+    from soporte_mcp.registro import anunciar
+
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
-                "timeout_graceful_shutdown": 10}
+                "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
     if aviso := aviso_de_host(red):
-        click.echo(aviso, err=True)
-    click.echo(f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · salud en /health"
-               f"{panel} · {red.workers} proceso(s) · {seguridad}", err=True)
+        anunciar(settings.log_format, aviso, logging.WARNING)
+    anunciar(settings.log_format, f"soporte-mcp {__version__}: MCP en http://{red.host}:{red.port}{MCP_PATH} · "
+             f"salud en /health{panel} · {red.workers} proceso(s) · {seguridad}")
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
                              allowed_hosts=red.allowed_hosts, settings=settings)
@@ -350,7 +367,7 @@ def upgrade(settings: Settings) -> None:
 @click.pass_obj
 def check(settings: Settings) -> None:
     """Comprueba que cada saldo es el saldo inicial más los pagos menos las anulaciones, y que ningún pago
-    está anulado por más de su monto; sale con 1 y nombra a cada cliente y pago que no cuadra."""
+    se anula por encima de su monto; sale con 1 y nombra cada cliente y cada pago que no cuadra."""
     from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
 
     with errores_claros():
@@ -375,13 +392,14 @@ def check(settings: Settings) -> None:
 
 @main.group()
 def token() -> None:
-    """Tokens de portador para el servidor HTTP (permisos: read, write)."""
+    """Tokens de portador para el servidor HTTP (permisos: read, write, metrics)."""
 
 
 @token.command("crear")
 @click.argument("nombre")
 @click.option("--scope", "scopes", type=click.Choice(SCOPES), multiple=True, default=("read",), show_default=True,
-              help="Permiso del token (repetible): read para las consultas, write para tickets y pagos.")
+              help="Permiso del token (repetible): read para las consultas, write para tickets y pagos, "
+              "metrics para /metrics (un recolector de Prometheus solo necesita ese).")
 @TOKENS_FILE
 def token_crear(nombre: str, scopes: tuple[str, ...], tokens_file: Path | None) -> None:
     """Crea un token llamado NOMBRE, guarda su hash en el archivo de tokens y lo muestra (solo esta vez)."""
@@ -405,7 +423,7 @@ def admin() -> None:
 @admin.command("hash-clave")
 def admin_hash_clave() -> None:
     """Pide la contraseña del panel (dos veces) y muestra su hash, para SOPORTE_ADMIN_PASSWORD_HASH."""
-    from soporte_mcp.admin.claves import hash_clave
+    from soporte_mcp.claves import hash_clave
 
     clave = click.prompt("Contraseña del panel", hide_input=True, confirmation_prompt=True, err=True)
     with errores_claros():

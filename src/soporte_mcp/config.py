@@ -12,11 +12,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from soporte_mcp.claves import comprobar_secreto, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
-# What a bearer credential may do: read for the queries, write for tickets and payments.
-SCOPES = ("read", "write")
+# What a bearer credential may do: read for the queries, write for tickets and payments,
+# metrics for /metrics (a Prometheus scraper's token needs only that one).
+SCOPES = ("read", "write", "metrics")
 # When the server asks the person to confirm a payment (MCP elicitation): see tools/_confirmacion.py.
 POLITICAS_CONFIRMACION = ("auto", "siempre", "nunca")
 
@@ -46,8 +48,14 @@ class Settings(BaseSettings):
     oauth_jwks_url: str | None = None
     # The public URL of the MCP endpoint (https://soporte.example/mcp): the tokens' audience.
     public_url: str | None = None
-    # Requests a minute per token (per worker process); None: 600 with tokens, off without.
+    # Requests a minute per token (per worker process, or shared with redis_url); None: 600 with tokens, off without.
     rate_limit: int | None = None
+    # redis://host:6379/0: rate-limit buckets shared by every process and machine (see soporte_mcp.limites);
+    # while it does not answer, "open" limits per process and "closed" answers 503.
+    redis_url: str | None = None
+    redis_failure_mode: Literal["open", "closed"] = "open"
+    # "json": one JSON object per log line on stderr (see soporte_mcp.registro).
+    log_format: Literal["text", "json"] = "text"
     # The /admin web panel (HTTP only): on when these three are set, from the environment only
     # (never options: a secret on the command line shows in `ps`). See `soporte-mcp admin hash-clave`.
     admin_user: str | None = None
@@ -71,8 +79,6 @@ class Settings(BaseSettings):
         Raises:
             ConfiguracionInvalida: only some of the SOPORTE_ADMIN_* variables are set, or they are unusable.
         """
-        from soporte_mcp.admin.claves import comprobar_secreto, partes_del_hash
-
         valores = (self.admin_user, self.admin_password_hash, self.admin_secret)
         if not any(valores):
             return None

@@ -11,6 +11,7 @@
     │   │   ├── ArgumentoInvalido   rejected by the tool's input schema, before any rule ran
     │   │   ├── ConsultaVacia
     │   │   ├── ConsultaDemasiadoLarga
+    │   │   ├── EmailEnUso
     │   │   ├── MontoInvalido
     │   │   ├── PrioridadInvalida
     │   │   ├── MetodoPagoInvalido
@@ -142,6 +143,12 @@ class ConsultaDemasiadoLarga(DatoInvalido):
     """A search with more words than any name or email has."""
 
     codigo = "consulta_demasiado_larga"
+
+
+class EmailEnUso(DatoInvalido):
+    """Another customer already has that email (emails identify customers)."""
+
+    codigo = "email_en_uso"
 
 
 class MontoInvalido(DatoInvalido):

@@ -36,7 +36,7 @@ _con_formularios: ContextVar[bool] = ContextVar("soporte_sesion_con_formularios"
 def sse_para_formularios(server: MCPServer, app: Starlette, *, ruta: str) -> None:
     """Make ``app`` answer with SSE the new sessions of clients that declared elicitation (stateful apps only).
 
-    A middleware of ``app`` itself, so that it stays the Starlette app others mount routes on.
+    Added as a middleware, so ``app`` stays the Starlette app (its routes, the /admin mount).
     """
     manager = server.session_manager
     admitir = manager._admit_session  # noqa: SLF001

@@ -1,4 +1,4 @@
-"""The streamable-HTTP application: MCP at /mcp and a /health check of the database."""
+"""The streamable-HTTP application: MCP at /mcp, /health checks, and /metrics for Prometheus."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import socket
 from collections.abc import Sequence
 from contextlib import suppress
 
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from soporte_mcp import __version__
@@ -23,10 +24,13 @@ from soporte_mcp.auth import autenticacion
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
-from soporte_mcp.limites import LimiteDeTasa
-from soporte_mcp.registro import configurar_logging
+from soporte_mcp.limites import CubetasRedis, LimiteDeTasa
+from soporte_mcp.observabilidad import metricas, trazas
 
 MCP_PATH = "/mcp"
+METRICS_PATH = "/metrics"
+# The scope a bearer token needs for /metrics (a Prometheus scraper's token needs nothing else).
+SCOPE_METRICAS = "metrics"
 # How `serve --workers N` hands its worker processes (new interpreters that build their own app)
 # the whole validated Settings and where to listen: one JSON document (see entorno_trabajador).
 ENV_TRABAJADOR = "SOPORTE_TRABAJADOR_JSON"
@@ -52,19 +56,30 @@ def build_http_app(
     Origin → 403).  JSON responses rather than SSE streams: our tools answer in
     one message, and JSON was measured 16-40% faster (see MCP-SDK-V2 notes).
     ``stateless`` lets any worker process answer any request (no server-side sessions).
-    ``settings`` bring the per-credential rate limit (see soporte_mcp.limites) and,
-    when they configure it, the /admin panel (see soporte_mcp.admin).
+    ``settings`` bring the per-credential rate limit (see soporte_mcp.limites, shared
+    through Redis when they name one) and, when they configure it, the /admin panel
+    (see soporte_mcp.admin).  /metrics is served too (see ``metricas_autorizadas``).
 
     Raises:
         ConfiguracionInvalida: the panel is configured only in part, or with unusable credentials.
     """
+
+    redis = _cubetas_redis(settings)
 
     async def health(_request: Request) -> JSONResponse:
         try:
             await db.run(db.ping)
         except BaseDeDatosNoDisponible as exc:
             return JSONResponse({"status": "error", "database": exc.mensaje}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+        cuerpo = {"status": "ok", "database": "ok", "version": __version__}
+        if redis is None:
+            return JSONResponse(cuerpo)
+        if await redis.responde():
+            return JSONResponse(cuerpo | {"redis": "ok"})
+        # Without Redis an instance in "open" mode still serves (per-process limits): it stays ready.
+        cerrado = settings.redis_failure_mode == "closed"
+        return JSONResponse(cuerpo | {"status": "error" if cerrado else "ok", "redis": "no responde"},
+                            status_code=503 if cerrado else 200)
 
     async def vivo(_request: Request) -> JSONResponse:
         # Liveness: the process answers. Never touches the database, so that an outage of the
@@ -73,6 +88,8 @@ def build_http_app(
 
     server.custom_route("/health", methods=["GET"], name="health")(health)
     server.custom_route("/health/live", methods=["GET"], name="live")(vivo)
+    server.custom_route(METRICS_PATH, methods=["GET"], name="metrics")(metricas_autorizadas)
+    _observar(server, db)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=True,
@@ -85,12 +102,61 @@ def build_http_app(
         from soporte_mcp.admin import montar_admin
 
         montar_admin(app, db, **panel, zona=settings.zone)
+    app.add_middleware(EnCurso)
     if not stateless and (settings is None or settings.confirmar_pagos != "nunca"):
         from soporte_mcp.formularios_http import sse_para_formularios
 
         sse_para_formularios(server, app, ruta=MCP_PATH)
     limite = settings.limite_por_minuto() if settings else 0
-    return LimiteDeTasa(app, por_minuto=limite, ruta=MCP_PATH) if limite > 0 else app
+    if limite <= 0:
+        return app
+    return LimiteDeTasa(app, por_minuto=limite, ruta=MCP_PATH, redis=redis, sin_redis=settings.redis_failure_mode)
+
+
+def _cubetas_redis(settings: Settings | None) -> CubetasRedis | None:
+    if settings is None or not settings.redis_url or settings.limite_por_minuto() <= 0:
+        return None
+    return CubetasRedis(settings.redis_url, por_minuto=settings.limite_por_minuto())
+
+
+def _observar(server: MCPServer, db: Database) -> None:
+    """Metrics on (with every tool at 0), database errors counted, database spans when tracing is on."""
+    metricas.activar(tuple(sorted(t.name for t in server._tool_manager.list_tools())))
+    metricas.contar_errores_de(db.engine)
+    if trazas.activas():
+        trazas.instrumentar_motor(db.engine)
+
+
+async def metricas_autorizadas(request: Request) -> Response:
+    """/metrics in the Prometheus text format, for a token with the ``metrics`` scope.
+
+    Without authentication configured, only for loopback clients (a scraper on the
+    same machine, or an operator's curl).
+    """
+    if "auth" in request.scope:  # the SDK's AuthenticationMiddleware ran: bearer auth is configured
+        if not request.user.is_authenticated:
+            return JSONResponse({"error": "falta el token (Authorization: Bearer ...)"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        if SCOPE_METRICAS not in request.auth.scopes:
+            return JSONResponse({"error": f"el token no tiene el scope {SCOPE_METRICAS!r}"}, status_code=403)
+    elif request.client is None or not es_loopback(request.client.host):
+        return JSONResponse({"error": "/metrics sin autenticación solo responde en loopback"}, status_code=403)
+    cuerpo, tipo = await anyio.to_thread.run_sync(metricas.exposicion)
+    return Response(cuerpo, media_type=tipo)
+
+
+class EnCurso:
+    """ASGI middleware: HTTP requests in flight, for the ``soporte_solicitudes_en_curso`` gauge (not /metrics)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == METRICS_PATH:
+            await self.app(scope, receive, send)
+            return
+        with metricas.en_curso():
+            await self.app(scope, receive, send)
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -142,10 +208,11 @@ def ajustes_de_trabajador() -> tuple[Settings, str, list[str]]:
 
 def app_desde_entorno() -> ASGIApp:
     """The app of one worker of ``serve --workers N`` (see :func:`entorno_trabajador`)."""
+    from soporte_mcp.observabilidad.arranque import en_trabajador
     from soporte_mcp.server import build_server
 
     settings, host, hosts = ajustes_de_trabajador()
-    configurar_logging(settings.log_level)
+    en_trabajador(settings)
     log.info("proceso %d listo: zona %s, límite %d/min, registro %s", os.getpid(), settings.timezone,
              settings.limite_por_minuto(), settings.log_level)
     db = Database.from_url(settings.database_url)

@@ -54,13 +54,14 @@ async def pago(id: str, ctx: Context) -> str:  # noqa: A002
 def atender_cliente(cliente: str) -> str:
     """Guía para atender a un cliente por su nombre o email usando las herramientas de soporte."""
     return (
-        f"Vas a atender al cliente «{cliente}» como agente de soporte. Responde en español.\n"
-        "1. Llama a buscarCliente con ese nombre o email. Si hay varios candidatos, muéstralos "
-        "(nombre, email, id) y pregunta cuál es; si no hay ninguno, pide otro dato.\n"
-        "2. Con el id, llama a consultarSaldo y resume su saldo, sus últimos pagos y sus tickets abiertos.\n"
-        "3. Pregunta en qué puedes ayudar. Para un problema, usa crearTicket (\"urgente\" → alta). "
-        "Para un pago, confirma monto y método antes de llamar a registrarPago, y comunica el saldo nuevo.\n"
-        "Nunca inventes datos: todo lo que digas del cliente debe venir de las herramientas."
+        f"Usted va a atender al cliente «{cliente}» como agente de soporte. Responda en español y trate "
+        "al cliente de usted.\n"
+        "1. Llame a buscarCliente con ese nombre o email. Si hay varios candidatos, muéstrelos "
+        "(nombre, email, id) y pregunte cuál es; si no hay ninguno, pida otro dato.\n"
+        "2. Con el id, llame a consultarSaldo y resuma su saldo, sus últimos pagos y sus tickets abiertos.\n"
+        "3. Pregunte en qué puede ayudarle. Para un problema, use crearTicket (\"urgente\" → alta). "
+        "Para un pago, confirme monto y método antes de llamar a registrarPago, y comunique el saldo nuevo.\n"
+        "Nunca invente datos: todo lo que diga del cliente debe venir de las herramientas."
     )
 
 

@@ -20,12 +20,15 @@ from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.migrate import ensure_schema
 from soporte_mcp.errors import ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
+from soporte_mcp.observabilidad import medir_llamada
+from soporte_mcp.observabilidad.llamadas import clasificar
 from soporte_mcp.recursos import registrar_recursos
 from soporte_mcp.services.auditoria import Tipo, registrar_fallo
 from soporte_mcp.state import AppState
 from soporte_mcp.tools import _confirmacion, registrar_herramientas
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
+from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,12 @@ class ServidorSoporte(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> CallToolResult | InputRequiredResult:
-        with peticion(name, arguments):
+        # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
+        with peticion(name, arguments), medir_llamada(**_medible(context, name, arguments)) as medida:
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
+                medida.resultado = clasificar(exc) if name in TIPOS else "rechazado"
                 return await self._rechazo(name, arguments, context, exc)
 
     async def _rechazo(
@@ -84,6 +89,15 @@ class ServidorSoporte(MCPServer[AppState]):
     async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
         db = estado(context).db
         await db.run(registrar_fallo, db, llamada(context, name, arguments), TIPOS.get(name, Tipo.CONSULTA), error)
+
+
+def _medible(context: Context | None, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    # A name the client made up must not become a metrics label of its own.
+    herramienta = name if name in TIPOS else "desconocida"
+    if context is None:
+        return {"herramienta": herramienta}
+    return {"herramienta": herramienta, "llamante": llamada(context, name, arguments).usuario,
+            "peticion": context.request_context.request, "jsonrpc_id": context.request_id}
 
 
 def _sello(settings: Settings) -> RequestStateSecurity | None:
@@ -128,6 +142,7 @@ def build_server(
         log_level=settings.log_level.upper(),
         token_verifier=auth[0],
         auth=auth[1],
+        extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
         request_state_security=_sello(settings),
     )
     registrar_herramientas(server)

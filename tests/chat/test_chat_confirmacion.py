@@ -64,18 +64,19 @@ def test_read_only_offers_the_model_only_the_read_only_tools(chat, modelo, db) -
     r = chat("-p", PETICION, "--read-only", "--yes")
 
     assert r.exit_code == 0, r.stderr
-    assert modelo.peticiones[0].herramientas == ["buscarCliente", "consultarSaldo", "estadisticas"]
+    assert modelo.peticiones[0].herramientas == ["buscarCliente", "consultarSaldo", "listarTickets", "listarPagos", "estadisticas"]
     assert r.stdout.startswith("Resultado: Error: no hay ninguna herramienta 'registrarPago'")
     assert business_state(db) == antes
 
 
-def test_all_five_tools_are_offered_by_default(chat_http, modelo) -> None:  # noqa: ANN001
+def test_all_nine_tools_are_offered_by_default(chat_http, modelo) -> None:  # noqa: ANN001
     modelo.guionar(Texto("Hola."))
 
     chat_http("-p", "Hola")
 
     assert modelo.peticiones[0].herramientas == [
-        "buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
+        "buscarCliente", "consultarSaldo", "crearTicket", "listarTickets", "actualizarTicket", "registrarPago",
+        "listarPagos", "anularPago", "estadisticas"]
 
 
 def test_a_tool_error_goes_back_to_the_model_as_the_result_and_the_chat_goes_on(chat_http, modelo) -> None:  # noqa: ANN001

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from tests._procesos import puerto_libre
-from tests.chat.modelo_falso import Colgar, Fallo, Texto
+from tests.chat.modelo_falso import Colgar, Fallo, Llamadas, Texto
 
 NO_AUTORIZADO = Fallo(401, "Incorrect API key provided: sk-prueba.", "invalid_api_key")
 LIMITE = Fallo(429, "Rate limit reached for gpt-4o.", "rate_limit_exceeded")
@@ -89,10 +93,65 @@ def test_a_refused_connection_is_a_clear_line_and_the_chat_goes_on(chat_http) ->
 
     assert r.exit_code == 0
     lineas = [linea for linea in r.stderr.splitlines() if linea.startswith("Error:")]
-    assert lineas == [f"Error: No se pudo conectar con el modelo en {nadie}: All connection attempts failed."] * 2
+    assert lineas == [f"Error: No se pudo conectar con el modelo en {nadie}: conexión rechazada (no hay "
+                      "nada escuchando en esa dirección). Compruebe la dirección (--base-url) y que el "
+                      "servidor del modelo esté en marcha."] * 2
 
 
 def test_a_refused_connection_in_one_shot_exits_1(chat_http) -> None:  # noqa: ANN001
     r = chat_http("-p", "Hola", OPENAI_BASE_URL=f"http://127.0.0.1:{puerto_libre()}/v1")
 
     assert r.exit_code == 1 and "Error: No se pudo conectar con el modelo" in r.stderr
+
+
+# --- --json: a program reads stdout, so a failure is an object there too ---------------------------
+
+
+def objeto(r) -> dict:  # noqa: ANN001
+    """The --json object of a failed run (exit 1, the same error as one line on stderr)."""
+    assert r.exit_code == 1, r.output
+    salida = json.loads(r.stdout)
+    assert r.stderr.strip().splitlines()[-1] == f"Error: {salida['error']['mensaje']}"
+    return salida
+
+
+@pytest.mark.parametrize(
+    ("entorno", "codigo", "comienzo"),
+    [({}, "credenciales_rechazadas", "El modelo rechazó la clave (401)"),
+     ({"SOPORTE_CHAT_TIMEOUT": "0.5"}, "tiempo_agotado", "El modelo no respondió a tiempo"),
+     ({"OPENAI_BASE_URL": "nadie"}, "sin_conexion", "No se pudo conectar con el modelo")],
+    ids=["401", "timeout", "refused"],
+)
+def test_json_prints_the_error_with_its_code_when_the_model_fails(
+    chat_http, modelo, entorno: dict[str, str], codigo: str, comienzo: str  # noqa: ANN001
+) -> None:
+    modelo.guionar(Colgar() if codigo == "tiempo_agotado" else NO_AUTORIZADO)
+    if entorno.get("OPENAI_BASE_URL") == "nadie":
+        entorno = {"OPENAI_BASE_URL": f"http://127.0.0.1:{puerto_libre()}/v1"}
+
+    salida = objeto(chat_http("-p", "Hola", "--json", **entorno))
+
+    assert salida["error"]["codigo"] == codigo and salida["error"]["mensaje"].startswith(comienzo)
+    assert (salida["respuesta"], salida["llamadas"], salida["modelo"]) == ("", [], "gpt-4o")
+
+
+def test_json_after_a_failure_lists_the_tools_that_ran_before_it(chat_http, modelo) -> None:  # noqa: ANN001
+    modelo.guionar(Llamadas([("consultarSaldo", {"clienteId": 1})]), NO_AUTORIZADO)
+
+    salida = objeto(chat_http("-p", "Saldo del cliente 1", "--json"))
+
+    assert salida["error"]["codigo"] == "credenciales_rechazadas"
+    (llamada,) = salida["llamadas"]
+    assert (llamada["herramienta"], llamada["es_error"]) == ("consultarSaldo", False)
+    assert llamada["resultado"]["saldo"] == "1250.00"
+    assert salida["uso"]["total_tokens"] == 120
+
+
+def test_json_prints_the_error_when_nothing_could_start(chat_http, modelo) -> None:  # noqa: ANN001
+    sin_clave = objeto(chat_http("-p", "Hola", "--json", OPENAI_API_KEY=None, OPENAI_BASE_URL=None))
+    nadie = f"http://127.0.0.1:{puerto_libre()}/mcp"
+    sin_servidor = objeto(chat_http("--server", nadie, "-p", "Hola", "--json"))
+
+    assert sin_clave["error"]["codigo"] == "configuracion_invalida"
+    assert sin_servidor["error"]["codigo"] == "servidor_no_disponible"
+    assert modelo.peticiones == []

@@ -44,7 +44,7 @@ def test_slash_commands_list_tools_clear_the_history_and_leave(chat_http, modelo
     assert "Conversación nueva." in r.stdout
     assert [m["role"] for m in modelo.peticiones[1].mensajes] == ["system", "user"]  # /clear forgot "hola"
     assert "Comando desconocido: /nada" in r.stderr
-    assert "5 herramientas" in r.stderr.splitlines()[0]
+    assert "9 herramientas" in r.stderr.splitlines()[0]
     assert len(modelo.peticiones) == 2
 
 

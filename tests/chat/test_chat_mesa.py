@@ -1,7 +1,7 @@
 """The support desk's day through soporte-chat: scripted model → soporte-chat → real server over stdio.
 
 Tickets worked through the state table and payments listed and reversed, each
-writing call confirmed at the prompt (a reversal in the server's own form).
+writing call confirmed at the prompt like every other tool that modifies data.
 """
 
 from __future__ import annotations
@@ -101,9 +101,10 @@ def test_the_desk_requests_work_through_the_chat_and_each_change_is_confirmed(ch
     assert respuestas[5] == "Juan Carlos Pérez: " + (
         ", ".join(f"pago {i} ${m:.2f}" for i, m in pagos_del_mes(db, 2)) or "sin pagos")
     assert respuestas[6] == "Ticket #000003: abierto, asignado a Ana."
-    # Every writing call asked first, the reversals in the server's own form (once); the listings did not.
-    assert r.stderr.count("¿Ejecutar actualizarTicket") == 3 and "¿Ejecutar anularPago" not in r.stderr
-    assert r.stderr.count("Confirme la anulación antes de registrarla:") == 2
+    # Every writing call asked first, once: the chat for actualizarTicket, the server's own form
+    # (MCP elicitation) for anularPago, which the chat then does not ask again; the listings did not.
+    assert r.stderr.count("¿Ejecutar actualizarTicket") == 3 and r.stderr.count("¿Ejecutar anularPago") == 0
+    assert r.stderr.count("Confirme la anulación") == 2
     assert "¿Ejecutar listar" not in r.stderr and "¿Ejecutar buscar" not in r.stderr
     assert herramientas_llamadas(modelo).count("listarPagos") == 2
 
@@ -124,8 +125,9 @@ def test_a_reversal_refused_at_the_prompt_reverses_nothing(chat, modelo, db) -> 
     r = chat("-p", "Anula el pago 17, se registró por error", input="n\n")
 
     assert r.exit_code == 0, r.stderr
-    assert "Confirme la anulación antes de registrarla:" in r.stderr and r.stdout == "De acuerdo, no anulo el pago.\n"
-    assert modelo.peticiones[1].resultados()[0].startswith("Error: El usuario no confirmó la anulación")
+    # The server asks itself (its form, declined), so the chat does not ask a second time.
+    assert "Confirme la anulación" in r.stderr and "¿Ejecutar anularPago" not in r.stderr
+    assert r.stdout == "De acuerdo, no anulo el pago.\n"
     assert anulado(db, 17) == Decimal("0.00") and saldo(db, 6) == Decimal("3200.00")
 
 

@@ -40,23 +40,27 @@ def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, m
     assert r.exit_code == 0, r.stderr
     salida = json.loads(r.stdout)
     assert salida["respuesta"] == "Listo." and salida["modelo"] == "gpt-4o" and salida["limite_alcanzado"] is False
+    assert salida["error"] is None
     assert salida["uso"] == {"prompt_tokens": 300, "completion_tokens": 60, "total_tokens": 360}
     bien, mal = salida["llamadas"]
     assert (bien["herramienta"], bien["argumentos"], bien["es_error"], bien["aprobada"]) == (
         "consultarSaldo", {"clienteId": 1}, False, True)
     assert bien["resultado"]["saldo"] == "1250.00"
-    assert mal["es_error"] is True and mal["resultado"].startswith("Error: No existe un cliente con id 99")
+    assert (mal["es_error"], mal["codigo"]) == (True, "cliente_no_encontrado") and bien["codigo"] is None
+    assert mal["resultado"].startswith("Error: No existe un cliente con id 99")
 
 
 def test_json_needs_a_one_shot_request(chat_http) -> None:  # noqa: ANN001
     r = chat_http("-i", "--json")
 
-    assert r.exit_code == 2 and "--json necesita una petición única" in r.stderr
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert "--json necesita una petición única" in r.stderr
 
 
 def test_an_empty_request_is_a_usage_error(chat_http) -> None:  # noqa: ANN001
-    assert chat_http(input="  \n").exit_code == 2
-    assert chat_http("-p", "").exit_code == 2
+    for r in (chat_http(input="  \n"), chat_http("-p", "")):
+        assert r.exit_code == 2
+        assert r.stderr.strip().splitlines()[-1].startswith("Error: La petición está vacía")
 
 
 def terminal() -> tuple[Console, io.StringIO]:

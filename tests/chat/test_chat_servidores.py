@@ -16,7 +16,8 @@ from tests.chat.conftest import base_demo, saldo
 from tests.chat.modelo_falso import Llamadas, Texto
 
 NOMBRE_OPENAI = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-TOOLS = ["buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"]
+TOOLS = ["buscarCliente", "consultarSaldo", "crearTicket", "listarTickets", "actualizarTicket", "registrarPago",
+         "listarPagos", "anularPago", "estadisticas"]
 
 
 def stdio(db_url: str) -> dict:
@@ -68,7 +69,8 @@ def test_an_unreachable_server_is_a_one_line_error(chat, modelo) -> None:  # noq
     r = chat("-p", "Hola", "--server", url)
 
     assert r.exit_code == 1
-    assert r.stderr == f"Error: No se pudo usar el servidor MCP '127_0_0_1_{puerto}' ({url}): All connection attempts failed\n"
+    assert r.stderr == (f"Error: No se pudo usar el servidor MCP '127_0_0_1_{puerto}' ({url}): "
+                        "conexión rechazada (no hay nada escuchando en esa dirección)\n")
     assert modelo.peticiones == []
 
 
@@ -78,14 +80,16 @@ def test_a_server_command_that_does_not_exist_is_a_one_line_error(chat, tmp_path
 
     r = chat("-p", "Hola", "-c", str(config))
 
-    assert r.exit_code == 1 and r.stderr.startswith("Error: No se pudo usar el servidor MCP 'roto'")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: No se pudo usar el servidor MCP 'roto' ({tmp_path / 'no-existe'}): "
+                               f"no existe el programa {tmp_path / 'no-existe'}")
     assert len(r.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize(
     ("args", "fragmento"),
     [
-        (["-H", "Authorization: Bearer x"], "--header se aplica a las URL de --server"),
+        (["-H", "Authorization: Bearer x"], "--header se aplica a los servidores de --server"),
         (["--server", "http://127.0.0.1:1/mcp", "-H", "sin dos puntos"], "se espera 'Nombre: valor'"),
         (["--server", "ftp://servidor/mcp"], "no es una URL http(s)://"),
     ],
@@ -105,7 +109,7 @@ def test_bad_server_options_are_refused_before_anything_starts(chat, modelo, arg
         ({"mcpServers": {"a": {"command": "x", "url": "http://h/mcp"}}}, "necesita \"command\" o \"url\""),
         ({"mcpServers": {"a": {"args": ["serve"]}}}, "necesita \"command\" o \"url\""),
         ({"mcpServers": {"a": {"url": "http://h/sse", "type": "sse"}}}, "usa SSE"),
-        ({"mcpServers": {"a": {"command": "x", "args": "serve"}}}, "no es válido"),
+        ({"mcpServers": {"a": {"command": "x", "args": "serve"}}}, "'args' debe ser una lista de textos"),
     ],
 )
 def test_an_unusable_config_file_is_refused_naming_the_problem(tmp_path, contenido, fragmento) -> None:  # noqa: ANN001

@@ -1,7 +1,7 @@
 """The operators' web panel at /admin (sqladmin): customers, tickets, payments and the audit trail.
 
-``montar_admin`` adds it to the HTTP app; ``claves.hash_clave`` makes the password hash it is
-configured with.  sqladmin is imported only when the panel is mounted, so that the other
+``montar_admin`` adds it to the HTTP app; ``soporte_mcp.claves.hash_clave`` makes the
+password hash it is configured with.  sqladmin is imported only when the panel is mounted, so that the other
 commands (and ``admin hash-clave``) do not pay for it.
 """
 
@@ -11,7 +11,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from soporte_mcp.admin.claves import comprobar_secreto, hash_clave, partes_del_hash
+from soporte_mcp.claves import comprobar_secreto, hash_clave, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
 
 if TYPE_CHECKING:
@@ -44,7 +44,13 @@ def montar_admin(
     from soporte_mcp.admin.acceso import Acceso
     from soporte_mcp.admin.anulaciones import AnulacionesAdmin
     from soporte_mcp.admin.pagos import PagosAdmin
-    from soporte_mcp.admin.vistas import ClientesAdmin, HistorialAdmin, HistorialTicketsAdmin, TicketsAdmin, formatos
+    from soporte_mcp.admin.vistas import (
+        ClientesAdmin,
+        HistorialAdmin,
+        HistorialTicketsAdmin,
+        TicketsAdmin,
+        formatos,
+    )
 
     if not usuario.strip():
         raise ConfiguracionInvalida("SOPORTE_ADMIN_USER está vacío: indique el usuario del panel")

@@ -11,7 +11,7 @@ import anyio.to_thread
 from sqladmin.authentication import AuthenticationBackend, get_current_user_id
 from starlette.requests import Request
 
-from soporte_mcp.admin.claves import verificar_clave
+from soporte_mcp.claves import verificar_clave
 from soporte_mcp.services.auditoria import Llamada
 
 HERRAMIENTA = "admin"

@@ -1,8 +1,8 @@
 """The panel's pages: customers and tickets (search, filter, edit), payments and the audit trail (read-only).
 
-Reads go through sqladmin on a read-only session; every write goes through a
-function that owns its transaction and its audit row (``cambios`` and
-``services.pagos``), never through sqladmin's own ORM writes.
+Reads go through sqladmin on a read-only session; every write calls a service that
+owns the rules, the transaction and the audit row (``services.ficha_cliente``,
+``services.tickets``, ``services.pagos``), never sqladmin's own ORM writes.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from sqladmin import ModelView
 from sqladmin.filters import BooleanFilter, StaticValuesFilter
 from sqladmin.formatters import BASE_FORMATTERS
 from sqlalchemy import Select, select
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from wtforms import SelectField
 
-from soporte_mcp.admin import cambios
 from soporte_mcp.admin.acceso import llamada
-from soporte_mcp.db.engine import Database, describe_db_error
+from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import (
     ESTADOS_TICKET,
     PRIORIDADES,
@@ -35,8 +33,7 @@ from soporte_mcp.db.models import (
     HistorialTicket,
     Ticket,
 )
-from soporte_mcp.errors import BaseDeDatosNoDisponible
-from soporte_mcp.services import seguimiento
+from soporte_mcp.services import ficha_cliente, seguimiento
 from soporte_mcp.services.texto import normalizar
 
 T = TypeVar("T")
@@ -113,11 +110,12 @@ class Vista(ModelView):
     column_default_sort = ("id", True)
 
     async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:  # noqa: ANN401
-        """Run a write service; a driver error becomes BaseDeDatosNoDisponible (its message, not its SQL)."""
-        try:
-            return await self.db.run(fn, db=self.db, **kwargs)
-        except DBAPIError as exc:
-            raise BaseDeDatosNoDisponible(describe_db_error(exc)) from exc
+        """Run a write service on this panel's database.
+
+        Raises whatever the service raises: a ``SoporteError`` (the database's own failures
+        included, translated where the transaction opens), which the page shows as its message.
+        """
+        return await self.db.run(fn, db=self.db, **kwargs)
 
 
 ETIQUETAS = {
@@ -155,14 +153,20 @@ class ClientesAdmin(Vista, model=Cliente):
 
     async def insert_model(self, request: Request, data: dict) -> Cliente:
         origen = llamada(request, "crearCliente", data)
-        cliente_id = await self.escribir(cambios.crear_cliente, llamada=origen, datos=data)
-        return Cliente(id=cliente_id)
+        creado = await self.escribir(ficha_cliente.crear_cliente, llamada=origen, **_ficha(data))
+        return Cliente(id=creado.id)
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Cliente:
-        argumentos = {"clienteId": int(pk), **data}
-        await self.escribir(cambios.editar_cliente, llamada=llamada(request, "editarCliente", argumentos),
-                            cliente_id=int(pk), datos=data)
+        origen = llamada(request, "editarCliente", {"clienteId": int(pk), **data})
+        await self.escribir(ficha_cliente.editar_cliente, llamada=origen, cliente_id=int(pk), **_ficha(data))
         return Cliente(id=int(pk))
+
+
+def _ficha(data: Mapping[str, Any]) -> dict[str, Any]:
+    # The form shows every field: a blank one means "empty" (refused for name and email), never "unchanged";
+    # an unticked checkbox is simply absent.
+    return {"nombre": data.get("nombre") or "", "email": data.get("email") or "",
+            "telefono": data.get("telefono") or "", "activo": bool(data.get("activo"))}
 
 
 def opciones(valores: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -8,4 +8,8 @@
     servidores.py     which MCP servers (bundled, --server, --config) and their sessions
     salida.py         what the user sees: streamed Markdown or plain text, tool lines, JSON
     errores.py        the chat's branch of the error tree
+
+Registro: usted, en todo lo que lee una persona o un modelo: mensajes, errores, preguntas,
+/help y el prompt de sistema (que además pide al modelo tratar de usted al usuario), como
+las instrucciones y los errores del servidor.
 """

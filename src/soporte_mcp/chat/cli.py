@@ -19,16 +19,23 @@ from soporte_mcp.chat.conversacion import Conversacion, Turno
 from soporte_mcp.chat.formulario import Formularios
 from soporte_mcp.chat.interactivo import conversar
 from soporte_mcp.chat.modelo import Modelo, clave_api, cliente_openai
-from soporte_mcp.chat.salida import Json, Pantalla, UnaVez, aprobar_en_terminal, consola_markdown
+from soporte_mcp.chat.salida import (
+    Json,
+    Pantalla,
+    UnaVez,
+    aprobar_en_terminal,
+    consola_markdown,
+    imprimir_json,
+)
 from soporte_mcp.clic import AJUSTES, Comando  # before any decorator: click's own texts in Spanish
 from soporte_mcp.errors import SoporteError
 
 EJEMPLOS = """\b
 Ejemplos:
   soporte-chat                                   conversar con el servidor incluido
-  soporte-chat -p "Busca a María García y dime su saldo"
+  soporte-chat -p "Busque a María García y dígame su saldo"
   echo "¿Cuántos tickets están abiertos?" | soporte-chat --json
-  soporte-chat -p "Registra un pago de $500 para el cliente 2" --yes
+  soporte-chat -p "Registre un pago de $500 para el cliente 2" --yes
   soporte-chat --base-url http://localhost:11434/v1 -m qwen2.5:7b     (Ollama)
   soporte-chat --server https://soporte.example.com/mcp -H "Authorization: Bearer $TOKEN"
   soporte-chat --config claude_desktop_config.json
@@ -114,10 +121,13 @@ def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, *
     logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pregunta = _pregunta(prompt, interactive=interactive, como_json=como_json)
+    turno = Turno() if pregunta is not None else None
     try:
         ajustes = _ajustes(pregunta, como_json, **opciones)
-        turno = anyio.run(_chatear, ajustes)
+        anyio.run(_chatear, ajustes, turno)
     except SoporteError as exc:
+        if como_json:  # a program reads stdout: it gets the object, with the error's code, whatever failed
+            imprimir_json(turno, modelo=opciones["model"], error=exc)
         raise click.ClickException(exc.mensaje) from exc
     if turno is not None and turno.limite_alcanzado:
         click.get_current_context().exit(1)
@@ -126,15 +136,16 @@ def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, *
 def _pregunta(prompt: str | None, *, interactive: bool, como_json: bool) -> str | None:
     """The one-shot request (from -p or stdin), or None for the interactive chat."""
     if prompt is not None and interactive:
-        raise click.UsageError("-p e --interactive se excluyen: elija uno.")
+        raise click.UsageError("-p y --interactive se excluyen: use uno de los dos.")
     if prompt is None and (interactive or sys.stdin.isatty()):
         if como_json:
-            raise click.UsageError("--json necesita una petición única (-p TEXTO, o recibida por stdin).")
+            raise click.UsageError("--json necesita una petición única: -p TEXTO, "
+                                   "o la petición por la entrada estándar.")
         return None
     texto = (prompt if prompt is not None else sys.stdin.read()).strip()
     if not texto:
-        raise click.UsageError("La petición está vacía: pase -p TEXTO, envíela por stdin o ejecute el comando en un "
-                               "terminal para conversar.")
+        raise click.UsageError("La petición está vacía: escriba -p TEXTO, envíela por la entrada estándar "
+                               "o ejecute soporte-chat en un terminal para conversar.")
     return texto
 
 
@@ -155,18 +166,23 @@ def _servidores(urls: tuple[str, ...], cabeceras: tuple[str, ...], config: Path 
     """--config's servers, then the --server URLs; the bundled server when neither is given."""
     pares = dict(srv.cabecera(c) for c in cabeceras)
     if pares and not urls:
-        raise click.UsageError("--header se aplica a las URL de --server: indique al menos un --server.")
+        raise click.UsageError("--header se aplica a los servidores de --server: "
+                               "indique al menos un --server.")
     if not urls and config is None:
         return [srv.incluido(database_url)]
     desde_config = srv.leer_configuracion(config) if config is not None else []
     return srv.sin_nombres_repetidos(desde_config + srv.remotos(urls, pares))
 
 
-async def _chatear(a: Ajustes) -> Turno | None:
-    """Open the model client and the MCP sessions for the whole chat, then answer."""
+async def _chatear(a: Ajustes, en_curso: Turno | None) -> None:
+    """Open the model client and the MCP sessions for the whole chat, then answer.
+
+    One-shot, the turn is filled into ``en_curso``, which the caller keeps if the run fails.
+    """
     async with AsyncExitStack() as pila:
         try:
-            return await _sesion(a, pila)
+            await _sesion(a, pila, en_curso)
+            return
         except SoporteError as exc:
             # Re-raised once the sessions are closed: raised through their task groups it would
             # come out wrapped in an ExceptionGroup.
@@ -174,7 +190,7 @@ async def _chatear(a: Ajustes) -> Turno | None:
     raise fallo
 
 
-async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
+async def _sesion(a: Ajustes, pila: AsyncExitStack, en_curso: Turno | None) -> None:
     consola = consola_markdown()
     salida = (Json if a.como_json else UnaVez)(consola) if a.pregunta is not None else Pantalla(consola)
     cliente = await pila.enter_async_context(cliente_openai(clave=a.clave, base_url=a.base_url, timeout=a.timeout))
@@ -187,7 +203,5 @@ async def _sesion(a: Ajustes, pila: AsyncExitStack) -> Turno | None:
         click.echo(f"soporte-chat {__version__} · modelo {a.modelo} · {len(conversacion.ofrecidas)} herramientas "
                    f"({', '.join(s.nombre for s in a.servidores)}) · /help para ayuda", err=True)
         await conversar(conversacion, salida, editar_lineas=sys.stdin.isatty())
-        return None
-    turno = await conversacion.turno(a.pregunta)
-    salida.imprimir(turno, modelo=a.modelo)
-    return turno
+        return
+    salida.imprimir(await conversacion.turno(a.pregunta, en_curso), modelo=a.modelo)

@@ -21,32 +21,34 @@ from soporte_mcp.chat.errores import ErrorDelModelo
 from soporte_mcp.chat.herramientas import Caja, Herramienta, Resultado
 from soporte_mcp.chat.modelo import LlamadaPedida, Modelo, Respuesta
 
+# Registro: usted, en todo lo que lee una persona o un modelo (este prompt, los mensajes del
+# chat, los errores), como las instrucciones del servidor; y el modelo trata de usted al usuario.
 INSTRUCCIONES = """\
-Eres el asistente de un equipo de atención al cliente. Trabajas con datos reales a los que \
-accedes con las herramientas disponibles.
-- Usa siempre las herramientas para consultar o cambiar datos; nunca inventes ni supongas \
+Usted es el asistente de un equipo de atención al cliente y trabaja con datos reales, a los que \
+accede con las herramientas disponibles.
+- Use siempre las herramientas para consultar o cambiar datos; nunca invente ni suponga \
 clientes, ids, saldos, tickets ni importes.
-- Si el usuario nombra a un cliente por su nombre o email, búscalo primero para obtener su id. \
-Si coinciden varios clientes o ninguno, pregunta a cuál se refiere antes de seguir.
-- Antes de registrar un pago, asegúrate de que el cliente y el monto son los que el usuario \
-indicó; si falta alguno o es ambiguo, pregúntalo en lugar de suponerlo. Si el usuario ya los \
-dijo con claridad, no vuelvas a preguntar: la aplicación le pide la confirmación final de cada \
-operación que modifica datos.
+- Si el usuario nombra a un cliente por su nombre o email, búsquelo primero para obtener su id. \
+Si coinciden varios clientes o ninguno, pregunte a cuál se refiere antes de seguir.
+- Antes de registrar un pago, asegúrese de que el cliente y el monto son los que el usuario \
+indicó; si falta alguno o es ambiguo, pregúntelo en lugar de suponerlo. Si el usuario ya los \
+dijo con claridad, no vuelva a preguntar: la aplicación pide al usuario la confirmación final \
+de cada operación que modifica datos.
 - Si el usuario da el número de un ticket o el id de un pago ("el ticket 3", "el pago 17"), \
-actúa sobre él directamente. Si no lo da ("el ticket de María", "su último pago"), lista antes \
-(listarTickets, listarPagos) y actúa sobre el que corresponda; si hay varios candidatos, pregunta \
-cuál. Si da el id y además nombra al cliente ("del pago 12 a Carlos"), comprueba con listarPagos \
-que el pago es de ese cliente antes de cambiarlo. Para "tickets abiertos" pide los estados \
+actúe sobre él directamente. Si no lo da ("el ticket de María", "su último pago"), liste antes \
+(listarTickets, listarPagos) y actúe sobre el que corresponda; si hay varios candidatos, pregunte \
+cuál. Si da el id y además nombra al cliente ("del pago 12 a Carlos"), compruebe con listarPagos \
+que el pago es de ese cliente antes de cambiarlo. Para "tickets abiertos" pida los estados \
 abierto, en_proceso y pendiente.
-- Antes de anular un pago, asegúrate del pago y del importe (todo lo que queda o una parte) y \
-pon el motivo que dio el usuario; una anulación no se deshace.
-- Si una herramienta devuelve un error, explícalo con sencillez y propone cómo seguir; si el \
-usuario rechaza una operación, no la repitas sin que te lo pida.
-- Responde siempre en el idioma en que te escribe el usuario, de forma breve y clara; los \
-importes, con dos decimales."""
+- Antes de anular un pago, asegúrese del pago y del importe (todo lo que queda o una parte) y \
+ponga el motivo que dio el usuario; una anulación no se deshace.
+- Si una herramienta devuelve un error, explíquelo con sencillez y proponga cómo seguir; si el \
+usuario rechaza una operación, no la repita sin que él lo pida.
+- Trate al usuario de usted. Responda siempre en el idioma en que le escribe, de forma breve y \
+clara; los importes, con dos decimales."""
 
 RECHAZO = ("El usuario no autorizó ejecutar {nombre}; no se ejecutó ni cambió nada. "
-           "No la repitas salvo que el usuario lo pida.")
+           "No la repita salvo que el usuario lo pida.")
 CANCELADA = "Cancelada por el usuario antes de ejecutarse; no se ejecutó."
 
 
@@ -76,7 +78,7 @@ class LlamadaHecha:
     def como_dict(self) -> dict[str, Any]:
         r = self.resultado
         return {"herramienta": self.herramienta, "servidor": self.servidor, "argumentos": self.argumentos,
-                "aprobada": self.aprobada, "es_error": r.es_error,
+                "aprobada": self.aprobada, "es_error": r.es_error, "codigo": r.codigo,
                 "resultado": r.estructurado if r.estructurado is not None else r.para_modelo}
 
 
@@ -110,11 +112,15 @@ class Conversacion:
         """Forget everything but the system prompt."""
         self.mensajes = [{"role": "system", "content": instrucciones(self.caja.instrucciones)}]
 
-    async def turno(self, texto: str) -> Turno:
-        """Answer one user message.  Raises ErrorDelModelo; on cancellation keeps what was said."""
+    async def turno(self, texto: str, en_curso: Turno | None = None) -> Turno:
+        """Answer one user message.  Raises ErrorDelModelo; on cancellation keeps what was said.
+
+        The turn is filled in as it goes (into ``en_curso`` if given), so that a caller that
+        catches the error still knows which tools ran before it.
+        """
         inicio = len(self.mensajes)
         self.mensajes.append({"role": "user", "content": texto})
-        turno = Turno()
+        turno = en_curso if en_curso is not None else Turno()
         try:
             await self._rondas(turno)
         except ErrorDelModelo:

@@ -18,6 +18,9 @@ still catches everything.
 
 from __future__ import annotations
 
+import socket
+import ssl
+
 from soporte_mcp.errors import ConfiguracionInvalida, SoporteError
 
 __all__ = ["ConfiguracionInvalida"]  # the server's own: one class for an unusable setting, chat or server
@@ -63,3 +66,35 @@ class SinConexion(ErrorDelModelo):
     """The endpoint could not be reached at all."""
 
     codigo = "sin_conexion"
+
+
+def causa_legible(exc: BaseException) -> str:
+    """Why a connection (or a server's start) failed, in Spanish for the usual causes; else the innermost
+    error's own text.
+
+    Follows the chain of causes (the SDKs wrap the socket error two or three times) and
+    the first error of each exception group (the MCP client's task groups).
+    """
+    actual: BaseException | None = exc
+    ultimo = exc
+    for _ in range(20):  # a chain is a handful of links; never loop on a cycle
+        if actual is None:
+            break
+        if isinstance(actual, BaseExceptionGroup) and actual.exceptions:
+            actual = actual.exceptions[0]
+            continue
+        if isinstance(actual, ConnectionRefusedError):
+            return "conexión rechazada (no hay nada escuchando en esa dirección)"
+        if isinstance(actual, socket.gaierror):
+            return "no se encontró ese nombre de servidor"
+        if isinstance(actual, FileNotFoundError) and actual.filename:
+            return f"no existe el programa {actual.filename}"
+        if isinstance(actual, PermissionError) and actual.filename:
+            return f"no hay permiso para ejecutar {actual.filename}"
+        if isinstance(actual, ssl.SSLCertVerificationError):
+            return f"el certificado TLS del servidor no es válido ({actual.verify_message})"
+        if isinstance(actual, ssl.SSLError):
+            return "falló la conexión segura (TLS)"
+        ultimo = actual
+        actual = actual.__cause__ or actual.__context__
+    return str(ultimo) or type(ultimo).__name__

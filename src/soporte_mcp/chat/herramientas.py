@@ -32,6 +32,9 @@ PAGINAS_MAXIMAS = 100
 _PROHIBIDOS = re.compile(r"[^a-zA-Z0-9_-]")
 # The SDK's wording for a tool error; the model reads the server's message better without it.
 _PREFIJO_SDK = re.compile(r"^Error executing tool [^:]*: ")
+# Where soporte-mcp's refusals carry their code (see soporte_mcp/tools/_errores.py); not imported
+# from there, so that the chat, a client of any MCP server, does not load the server's tools.
+CLAVE_CODIGO = "soporte/codigo"
 # A tool whose server asks the person itself (MCP elicitation) before it writes says so in its _meta.
 META_CONFIRMA = "soporte/confirmacion"
 
@@ -72,6 +75,7 @@ class Resultado:
     texto: str
     estructurado: Any = None
     es_error: bool = False
+    codigo: str | None = None  # a refusal's stable code, when the server sends one (soporte-mcp does)
     # Something the person must know about the call beyond its result (shown on stderr).
     aviso: str | None = None
 
@@ -183,10 +187,17 @@ class Caja:
                              es_error=True)
         texto = "\n".join(c.text if isinstance(c, TextContent) else f"[{c.type}]" for c in r.content)
         if r.is_error:
-            return Resultado(_PREFIJO_SDK.sub("", texto) or "la herramienta falló sin dar detalles", es_error=True)
+            texto = _PREFIJO_SDK.sub("", texto) or "la herramienta falló sin dar detalles"
+            return Resultado(texto, es_error=True, codigo=_codigo(r.meta))
         if not texto and r.structured_content is not None:
             texto = json.dumps(r.structured_content, ensure_ascii=False)
         return Resultado(texto, r.structured_content)
+
+
+def _codigo(meta: Mapping[str, Any] | None) -> str | None:
+    """The refusal code soporte-mcp puts in an error result's ``_meta`` (other servers send none)."""
+    codigo = (meta or {}).get(CLAVE_CODIGO)
+    return codigo if isinstance(codigo, str) else None
 
 
 def _repetido(resultado: Resultado) -> bool:

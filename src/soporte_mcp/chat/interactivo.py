@@ -23,7 +23,7 @@ from soporte_mcp.config import APP_NAME
 
 INDICADOR = "> "
 AYUDA = """\
-Escriba su petición en lenguaje natural, p. ej. "Busca a María García y dime su saldo".
+Escriba su petición en lenguaje natural, p. ej. "Busque a María García y dígame su saldo".
   /tools   herramientas que el modelo puede usar (✎ = modifica datos y pide confirmación)
   /clear   empezar una conversación nueva
   /help    esta ayuda

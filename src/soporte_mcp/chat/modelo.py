@@ -23,6 +23,7 @@ from soporte_mcp.chat.errores import (
     LimiteDePeticiones,
     SinConexion,
     TiempoAgotado,
+    causa_legible,
 )
 
 URL_OPENAI = "https://api.openai.com/v1"
@@ -171,7 +172,9 @@ class Modelo:
             return TiempoAgotado(f"El modelo no respondió a tiempo ({donde}, límite {self.cliente.timeout} s). "
                                  "Reintente, o aumente --timeout.")
         if isinstance(exc, openai.APIConnectionError):
-            return SinConexion(f"No se pudo conectar con el modelo en {donde}: {_causa(exc)}.")
+            return SinConexion(f"No se pudo conectar con el modelo en {donde}: {causa_legible(exc)}. "
+                               "Compruebe la dirección (--base-url) y que el servidor del modelo "
+                               "esté en marcha.")
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             return CredencialesRechazadas(f"El modelo rechazó la clave ({exc.status_code}): {_mensaje(exc)} "
                                           "Revise OPENAI_API_KEY.")
@@ -201,7 +204,3 @@ def _mensaje(exc: openai.APIError) -> str:
     mensaje = cuerpo.get("message") if isinstance(cuerpo, dict) else None
     return str(mensaje or exc.message)
 
-
-def _causa(exc: BaseException) -> str:
-    causa = exc.__cause__ or exc
-    return str(causa) or type(causa).__name__

@@ -20,6 +20,7 @@ from rich.markdown import Markdown
 from soporte_mcp.chat.conversacion import Turno
 from soporte_mcp.chat.herramientas import Herramienta, Resultado
 from soporte_mcp.chat.senales import ctrl_c_interrumpe
+from soporte_mcp.errors import SoporteError
 
 SI = {"s", "si", "sí", "y", "yes"}
 
@@ -123,14 +124,24 @@ class Json(UnaVez):
     """One-shot output as one JSON object: the answer and every tool call with its result."""
 
     def imprimir(self, turno: Turno, *, modelo: str) -> None:
-        salida = {
-            "respuesta": self.final.strip(),
-            "llamadas": [ll.como_dict() for ll in turno.llamadas],
-            "modelo": modelo,
-            "uso": turno.uso,
-            "limite_alcanzado": turno.limite_alcanzado,
-        }
-        click.echo(json.dumps(salida, ensure_ascii=False, indent=2))
+        imprimir_json(turno, modelo=modelo, respuesta=self.final.strip())
+
+
+def imprimir_json(
+    turno: Turno | None, *, modelo: str, respuesta: str = "", error: SoporteError | None = None
+) -> None:
+    """The --json object on stdout.  ``error`` is null on success; after a failure it holds the error's
+    stable ``codigo`` and its Spanish ``mensaje``, and ``llamadas`` the tools that ran before it."""
+    turno = turno if turno is not None else Turno()
+    salida = {
+        "respuesta": respuesta,
+        "llamadas": [ll.como_dict() for ll in turno.llamadas],
+        "modelo": modelo,
+        "uso": turno.uso,
+        "limite_alcanzado": turno.limite_alcanzado,
+        "error": None if error is None else {"codigo": error.codigo, "mensaje": error.mensaje},
+    }
+    click.echo(json.dumps(salida, ensure_ascii=False, indent=2))
 
 
 def aprobar_en_terminal(herramienta: Herramienta, argumentos: Mapping[str, Any]) -> bool:

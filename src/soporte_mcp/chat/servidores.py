@@ -27,7 +27,7 @@ from mcp.types import Implementation, Tool
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from soporte_mcp import __version__
-from soporte_mcp.chat.errores import ConfiguracionInvalida, ServidorNoDisponible
+from soporte_mcp.chat.errores import ConfiguracionInvalida, ServidorNoDisponible, causa_legible
 from soporte_mcp.chat.formulario import Formularios
 from soporte_mcp.chat.herramientas import Caja, listar_tools, nombre_seguro
 
@@ -117,7 +117,8 @@ def _servidor(ruta: Path, nombre: str, valor: object) -> Servidor | None:
     try:
         entrada = _Entrada.model_validate(valor)
     except ValidationError as exc:
-        raise ConfiguracionInvalida(f"{ruta}: el servidor {nombre!r} no es válido: {exc.errors()[0]['msg']}") from exc
+        mensaje = f"{ruta}: el servidor {nombre!r} no es válido: {_que_falla(exc)}"
+        raise ConfiguracionInvalida(mensaje) from exc
     if entrada.disabled:
         return None
     if (entrada.command is None) == (entrada.url is None):
@@ -128,6 +129,18 @@ def _servidor(ruta: Path, nombre: str, valor: object) -> Servidor | None:
         return Servidor(nombre, url=entrada.url, cabeceras=entrada.headers)
     comando = StdioServerParameters(command=entrada.command, args=entrada.args, env=entrada.env, cwd=entrada.cwd)
     return Servidor(nombre, comando=comando)
+
+
+# What each kind of value in an mcpServers entry should be, for pydantic's error types.
+_ESPERADO = {"string_type": "un texto", "list_type": "una lista de textos", "dict_type": "un objeto",
+             "model_type": "un objeto", "bool_type": "true o false", "bool_parsing": "true o false"}
+
+
+def _que_falla(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    campo = ".".join(str(parte) for parte in error["loc"])
+    esperado = _ESPERADO.get(error["type"], "otro valor")
+    return f"{campo!r} debe ser {esperado}" if campo else f"la entrada debe ser {esperado}"
 
 
 def sin_nombres_repetidos(servidores: Sequence[Servidor]) -> list[Servidor]:
@@ -191,6 +204,4 @@ def _stderr_heredable() -> TextIO:
 
 def _causa(exc: BaseException) -> str:
     """The first real error inside the SDK's exception groups, as a short text."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return str(exc) or type(exc).__name__
+    return causa_legible(exc)

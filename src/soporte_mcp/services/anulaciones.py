@@ -29,6 +29,7 @@ from soporte_mcp.errors import (
     SoporteError,
 )
 from soporte_mcp.money import from_cents, parse_monto
+from soporte_mcp.observabilidad import contar_anulacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
 from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
 from soporte_mcp.services.pagos import VISTA, _bloquear_clave, _clave
@@ -172,7 +173,9 @@ def anular_pago(
         exigir(op, confirmacion, que=f"la anulación de ${importe:.2f} del pago {pago_id}",
                actual=lambda: _vista(op.conn, pago.cliente_id, anulado),
                no_confirmado=lambda cancelada: AnulacionNoConfirmada(pago_id, f"{importe:.2f}", cancelada=cancelada))
-        return _aplicar(op, pago, anulado, importe, texto, clave, huella, llamada.usuario)
+        anulacion = _aplicar(op, pago, anulado, importe, texto, clave, huella, llamada.usuario)
+    contar_anulacion(importe)  # after the commit: a reversal rolled back is not counted
+    return anulacion
 
 
 def _motivo(valor: str | None) -> str:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import BigInteger, Connection, Select, bindparam, column, func, literal_column, select, table, text, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+    type_coerce,
+    union_all,
+)
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
+from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
@@ -18,7 +32,6 @@ from soporte_mcp.services.schemas import (
     ResumenCuenta,
     SaldoCliente,
 )
-from soporte_mcp.money import from_cents
 from soporte_mcp.services.texto import normalizar
 
 clientes = Cliente.__table__

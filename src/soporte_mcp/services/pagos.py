@@ -20,6 +20,7 @@ from soporte_mcp.errors import (
     SoporteError,
 )
 from soporte_mcp.money import parse_monto
+from soporte_mcp.observabilidad import contar_pago
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
 from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
@@ -141,7 +142,9 @@ def registrar_pago(
         exigir(op, confirmacion, que=f"el pago de ${importe:.2f} al cliente {cliente_id}",
                actual=lambda: _vista(op.conn, cliente_id),
                no_confirmado=lambda cancelada: PagoNoConfirmado(cliente_id, f"{importe:.2f}", cancelada=cancelada))
-        return _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
+        pago = _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
+    contar_pago(pago.monto)  # after the commit: a payment rolled back is not counted
+    return pago
 
 
 def _texto(descripcion: str | None) -> str:

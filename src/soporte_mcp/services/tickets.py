@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+
 from sqlalchemy import Connection, insert, select
 
-from soporte_mcp.db.models import HistorialTicket, Ticket, ahora
 from soporte_mcp.db.engine import Database
+from soporte_mcp.db.models import HistorialTicket, Ticket, ahora
 from soporte_mcp.errors import ClienteInactivo, TicketNoEncontrado
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion

@@ -31,6 +31,7 @@ from soporte_mcp.tools._confirmacion import (
     previa_pago,
 )
 from soporte_mcp.tools.clientes import ClienteId
+from soporte_mcp.tools.tickets import Cursor
 
 
 async def registrar_pago(
@@ -104,9 +105,7 @@ async def listar_pagos(
         int, Field(description="Máximo de pagos por página (1 a 50).",
                    json_schema_extra={"minimum": 1, "maximum": movimientos.LIMITE_MAXIMO})
     ] = movimientos.LIMITE_POR_DEFECTO,
-    cursor: Annotated[
-        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.")
-    ] = None,
+    cursor: Cursor = None,
 ) -> ListaPagos:
     """Lista los pagos de un cliente, el más reciente primero, cada uno con sus anulaciones y lo que aún puede anularse.
 

@@ -9,6 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES
+from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import seguimiento
 from soporte_mcp.services import tickets as servicio
 from soporte_mcp.services.auditoria import Tipo
@@ -20,6 +21,12 @@ from soporte_mcp.tools.clientes import ClienteId
 ACTUALIZACION = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 Estado = Annotated[str, Field(json_schema_extra={"enum": list(ESTADOS_TICKET)})]
+# The page cursor of listarTickets and listarPagos.
+Cursor = Annotated[
+    str | None,
+    Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.",
+          max_length=cursores.LARGO_MAXIMO),
+]
 
 
 async def crear_ticket(
@@ -70,9 +77,7 @@ async def listar_tickets(
         int, Field(description="Máximo de tickets por página (1 a 50).",
                    json_schema_extra={"minimum": 1, "maximum": seguimiento.LIMITE_MAXIMO})
     ] = seguimiento.LIMITE_POR_DEFECTO,
-    cursor: Annotated[
-        str | None, Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.")
-    ] = None,
+    cursor: Cursor = None,
 ) -> ListaTickets:
     """Lista tickets, el más reciente primero: número (#000042), cliente, título, estado, prioridad, asignado, fechas y versión.
 

@@ -1,4 +1,8 @@
-"""The admin's credentials: the password hash format and the session secret the panel accepts.
+"""The /admin operator's credentials: the password hash format and the session secret.
+
+Outside ``admin/`` on purpose: the settings check these values at start (``config.py``)
+and the panel uses them at login, and neither should depend on the other.  No web code
+here, only ``hashlib``.
 
 A hash is ``pbkdf2_sha256$<iterations>$<salt>$<base64 sha256 digest>`` (Django's
 format, so either tool can produce or check one); ``soporte-mcp admin hash-clave``
