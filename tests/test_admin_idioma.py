@@ -188,7 +188,7 @@ async def test_the_spanish_save_button_saves_and_returns_to_the_list(panel: http
     maria = id_de(db, MARIA)
     datos = {"nombre": "María García López", "email": MARIA, "telefono": "", "activo": "y"}
     guardar = await panel.post(f"/admin/cliente/edit/{maria}", data={**datos, "save": "Guardar"})
-    seguir = await panel.post(f"/admin/cliente/edit/{maria}", data={**datos, "save": "Guardar y seguir editando"})
+    seguir = await panel.post(f"/admin/cliente/edit/{maria}", data={**datos, "save": "Guardar y seguir"})
 
     assert guardar.status_code == 302 and guardar.headers["location"].endswith("/admin/cliente/list")
     assert seguir.status_code == 302 and seguir.headers["location"].endswith(f"/admin/cliente/edit/{maria}")
