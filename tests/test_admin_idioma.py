@@ -21,14 +21,14 @@ from sqlalchemy import func, select
 from soporte_mcp.config import Settings
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Pago
-from tests.test_admin import MARIA, app_con_panel, entrar, id_de, navegador, panel  # noqa: F401
+from tests.test_admin import MARIA, app_con_panel, entrar, id_de, navegador, pagar, panel  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
 PLANTILLA_SQLADMIN = Path(sqladmin.__file__).parent / "translations" / "admin.pot"
 CATALOGO = Path(__file__).parents[1] / "src/soporte_mcp/admin/traducciones/es/LC_MESSAGES"
 LITERALES = ["All", "Yes", "Invalid credentials", "Not Found", "Forbidden", "Bad Request", "Invalid page",
-             "Invalid sortBy"]
+             "Invalid sortBy", "This field is required", "Not a valid choice"]
 
 
 def _mensajes_sqladmin() -> list[str]:
@@ -122,7 +122,8 @@ def _primer_pago(db: Database) -> int:
 PAGINAS = {
     "inicio": "/admin/",
     "clientes": "/admin/cliente/list",
-    "clientes buscados, filtrados y ordenados": "/admin/cliente/list?search=garcia&activo=true&sortBy=nombre&sort=desc",
+    "clientes buscados, filtrados y ordenados":
+        "/admin/cliente/list?search=garcia&activo=true&sortBy=nombre&sort=desc",
     "clientes, página 2": "/admin/cliente/list?pageSize=2&page=2",
     "tickets filtrados": "/admin/ticket/list?estado=abierto&prioridad=__all&sortBy=fecha_creacion&sort=asc",
     "pagos de un cliente": "/admin/pago/list?cliente_id={maria}",
@@ -152,7 +153,8 @@ async def test_each_page_of_the_panel_reads_in_spanish(panel: httpx2.AsyncClient
 async def test_list_pages_speak_of_records_pages_and_filters_in_spanish(panel: httpx2.AsyncClient) -> None:
     pagina = (await panel.get("/admin/cliente/list", params={"pageSize": 2, "page": 2})).text
     assert "Del 3 al 4 de 6 registros" in pagina
-    for texto in ("Buscar", "Filtros", "Todos", "Sí", "anterior", "siguiente", "2 por página", "Crear Cliente"):
+    for texto in ("Buscar", "Filtros", "Todos", "Sí", "anterior", "siguiente", "2 por página",
+                  "Crear Cliente"):
         assert texto in pagina, texto
 
 
@@ -172,7 +174,8 @@ async def test_error_pages_say_what_happened_in_spanish(panel: httpx2.AsyncClien
     assert ingles_en(respuesta.text) == []
 
 
-async def test_a_refused_edit_shows_its_reason_on_a_spanish_page(panel: httpx2.AsyncClient, db: Database) -> None:
+async def test_a_refused_edit_shows_its_reason_on_a_spanish_page(panel: httpx2.AsyncClient,
+                                                                db: Database) -> None:
     juan = id_de(db, "juan.perez@empresa.com")
     datos = {"nombre": "Juan Carlos Pérez", "email": MARIA, "activo": "y", "save": "Guardar"}
     respuesta = await panel.post(f"/admin/cliente/edit/{juan}", data=datos)
@@ -198,6 +201,26 @@ async def test_the_browsers_language_does_not_change_the_panels(settings: Settin
     async with navegador(app_con_panel(settings, db)) as cliente:
         await entrar(cliente)
         cliente.cookies.set("language", "ru")
-        pagina = await cliente.get("/admin/cliente/list", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
+        pagina = await cliente.get("/admin/cliente/list",
+                                   headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
     assert "Buscar" in pagina.text and ingles_en(pagina.text) == []
     assert "language" not in pagina.cookies
+
+
+async def test_a_form_refused_by_its_own_checks_says_why_in_spanish(panel: httpx2.AsyncClient) -> None:
+    ticket_invalido = await panel.post("/admin/ticket/edit/1",
+                                       data={"estado": "olvidado", "prioridad": "media", "save": "Guardar"})
+    cliente_sin_nombre = await panel.post("/admin/cliente/create", data={"nombre": "", "email": "x@y.ec",
+                                                                        "save": "Guardar"})
+
+    assert ticket_invalido.status_code == 400 and "Opción inválida." in ticket_invalido.text
+    assert cliente_sin_nombre.status_code == 400 and "Este campo es obligatorio." in cliente_sin_nombre.text
+    assert ingles_en(ticket_invalido.text) == ingles_en(cliente_sin_nombre.text) == []
+
+
+async def test_the_notice_after_a_payment_reads_in_spanish(panel: httpx2.AsyncClient, db: Database) -> None:
+    respuesta = await pagar(panel, id_de(db, MARIA), "10.00")
+    lista = await panel.get(respuesta.headers["location"])
+
+    assert "toast" in lista.text and 'aria-label="Cerrar"' in lista.text
+    assert ingles_en(lista.text) == []

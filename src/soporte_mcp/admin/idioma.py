@@ -1,4 +1,4 @@
-"""The panel in Spanish: sqladmin's own strings from our catalog, for every request, whatever the browser asks.
+"""The panel in Spanish: sqladmin's own strings from our catalog, whatever the browser asks for.
 
 sqladmin 0.32 translates its templates (and the value of the submit buttons it compares when a form
 is saved) through ``sqladmin.i18n`` with Babel, but ships no Spanish catalog and has no hook to add one:

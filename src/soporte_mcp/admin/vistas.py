@@ -19,7 +19,7 @@ from sqladmin.formatters import BASE_FORMATTERS
 from sqlalchemy import Select, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from wtforms import SelectField
+from wtforms import Form, SelectField
 
 from soporte_mcp.admin.acceso import llamada
 from soporte_mcp.db.engine import Database
@@ -118,10 +118,18 @@ def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:  # noqa
     return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
 
 
+class Formulario(Form):
+    """The forms' base: WTForms' own Spanish for its validation messages ("Este campo es obligatorio.")."""
+
+    class Meta:
+        locales = ("es",)
+
+
 class Vista(ModelView):
     """What every page shares: the database for writes, Spanish labels, no deleting, no export."""
 
     db: ClassVar[Database]
+    form_base_class = Formulario
     can_delete = False
     can_export = False
     page_size = 25
