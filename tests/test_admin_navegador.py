@@ -31,6 +31,7 @@ from soporte_mcp.db.models import Pago
 from soporte_mcp.services.conciliacion import verificar_saldos
 from tests._procesos import servidor_http
 from tests.test_admin import CLAVE, MARIA, SECRETO, USUARIO, cliente, filas_admin, id_de
+from tests.test_admin_idioma import ingles_en
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -130,8 +131,6 @@ def test_an_operator_finds_maria_garcia_in_a_browser_and_registers_her_payment(
 def test_the_login_a_list_and_an_edit_read_in_spanish_in_a_browser_and_guardar_saves(
     chromium: WebDriver, db: Database, db_url: str, tmp_path: Path
 ) -> None:
-    from tests.test_admin_idioma import ingles_en
-
     maria = id_de(db, MARIA)
     with panel_en_marcha(db_url, tmp_path) as base:
         chromium.get(f"{base}/admin/login")
