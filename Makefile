@@ -22,7 +22,7 @@ VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client
 SDK_TS_DIR := .tools/sdk-ts
 SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
 
-.PHONY: run test install inspector sdk-ts vistas-anfitrion vistas capturas navegador mcpb bench clean
+.PHONY: catalogo-admin run test install inspector sdk-ts vistas-anfitrion vistas capturas navegador mcpb bench clean
 
 ## What running needs: the package and its dependencies (SQLite needs no driver).
 $(VENV)/.ejecutar: pyproject.toml
@@ -141,3 +141,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache dist
+
+## The /admin panel's Spanish catalog: after editing admin.po, compile the admin.mo that is committed beside it
+## (an install never compiles anything).
+CATALOGO_ADMIN := src/soporte_mcp/admin/traducciones
+catalogo-admin: $(VENV)/.ejecutar
+	$(VENV)/bin/pybabel compile -d $(CATALOGO_ADMIN) -D admin -l es --statistics

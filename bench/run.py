@@ -6,8 +6,10 @@ median and p99, each of ours next to the reference server measured in the same r
 as a ratio -- then the issue's targets, ``db check`` after the payments, and the
 measurements that say what limits each target that is not met.
 
-    --quick   small counts, a smoke run (< 1 min with the databases already seeded)
-    default   the full run (≈ 5 min), the one bench/RESULTS.md records
+    --quick   small counts on 1,000 and 5,000 customers, a smoke run of every row
+    default   the full run on 100,000 and 1,000,000 customers (≈ 15 min; the first one also
+              seeds them, ≈ 75 s per million on SQLite, longer on PostgreSQL), the one
+              bench/RESULTS.md records
 
 Progress goes to stderr; the report to stdout (``python -m bench.run > informe.md``).
 """
@@ -23,13 +25,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 import anyio
 
-from bench import bases, desglose, inproceso, por_http, por_stdio
+from bench import bases, contra_par, desglose, inproceso, por_http, por_stdio
 from bench.informe import Fila, FilaValor, Objetivo, objetivo, tabla, tabla_objetivos
 from bench.medicion import Limites
 from bench.por_http import Ventanas
@@ -45,6 +47,7 @@ class Perfil:
     arranques: int
     http: Ventanas
     control: Ventanas
+    wrk: Ventanas  # issue 13: wrk's warm-up and measured run (whole seconds)
 
 
 COMPLETO = Perfil(
@@ -54,6 +57,7 @@ COMPLETO = Perfil(
     arranques=10,
     http=Ventanas(segundos=8.0, calentamiento=1.0, max_llamadas=200_000),
     control=Ventanas(segundos=4.0, calentamiento=0.5, max_llamadas=10_000),
+    wrk=Ventanas(segundos=8.0, calentamiento=2.0, max_llamadas=1_000_000),
 )
 RAPIDO = Perfil(
     inproceso=Limites(llamadas=100, segundos=0.3, calentamiento=10),
@@ -62,6 +66,7 @@ RAPIDO = Perfil(
     arranques=2,
     http=Ventanas(segundos=0.8, calentamiento=0.2, max_llamadas=20_000),
     control=Ventanas(segundos=0.8, calentamiento=0.2, max_llamadas=1_000),
+    wrk=Ventanas(segundos=1.0, calentamiento=1.0, max_llamadas=100_000),
 )
 
 
@@ -74,6 +79,9 @@ class Informe:
     filas: list[Fila | FilaValor]
     diagnosticos: list[tuple[str, str]]  # (title, Markdown)
     comprobaciones: list[str]
+    par: list[contra_par.Resultado] = field(default_factory=list)  # issue 13: vs the Django peer, under wrk
+    congelado: contra_par.Congelado | None = None
+    pago_db_check: bool = False
 
 
 async def en_proceso_y_stdio(p: Perfil, dbs: dict[int, tuple[Path, bases.Datos]], informe: Informe) -> None:
@@ -177,6 +185,61 @@ def objetivos(filas: list[Fila | FilaValor], grande: int) -> list[Objetivo]:
     ]
 
 
+def objetivos_13(informe: Informe, filas: list[Fila | FilaValor]) -> list[Objetivo]:
+    """Issue 13's targets, each from ratios measured in this run (no ratio measured: not met)."""
+
+    def o(que: str, meta: str, ratios: list[float], cumple) -> Objetivo:  # noqa: ANN001
+        hecho = objetivo(que, meta, ratios, cumple)
+        return hecho if ratios else Objetivo(que, meta, "not measured", False)
+
+    res: list[Objetivo] = []
+    for r in informe.par:
+        # The peer's wrk timeouts only lower its calls/s (a full scan per search on SQLite); a wrong
+        # answer from any server, or any socket error of ours or the no-op's, fails the row.
+        sana = [c for c in r.comparaciones if not (c.nuestro.fallo or (c.par and c.par.malos) or c.noop.fallo)]
+        enfermas = len(r.comparaciones) - len(sana)
+        nota = f" ({enfermas} run(s) with bad answers: not met)" if enfermas else ""
+        if r.backend == "SQLite":
+            res.append(o(f"HTTP 2 workers c=32 (wrk), SQLite {r.clientes:,}: 3 searches + consultarSaldo vs the "
+                         f"Django peer{nota}", "≥ 1.5 × the peer",
+                         [c.frente_al_par for c in r.comparaciones if c.frente_al_par] if not enfermas else [],
+                         lambda x: x >= 1.5))
+            res.append(o(f"the same vs the no-op reference{nota}", "≥ 0.5 × the no-op",
+                         [c.frente_al_noop for c in r.comparaciones] if not enfermas else [], lambda x: x >= 0.5))
+        else:
+            res.append(o(f"HTTP 2 workers c=32 (wrk), PostgreSQL {r.clientes:,}: 3 searches + consultarSaldo vs the "
+                         f"Django peer on the same database{nota}", "≥ 1 × the peer",
+                         [c.frente_al_par for c in r.comparaciones if c.frente_al_par] if not enfermas else [],
+                         lambda x: x >= 1))
+    pagos = [r.pago for r in informe.par if r.pago]
+    res.append(o("`registrarPago` HTTP 2 workers c=32 (wrk), SQLite, `db check` passing",
+                 "≥ 0.4 × the no-op",
+                 [p.frente_al_noop for p in pagos if not p.nuestro.fallo] if informe.pago_db_check else [],
+                 lambda x: x >= 0.4))
+    repartos = [x for r in informe.par for c in r.comparaciones + ([r.pago] if r.pago else []) for x in c.nuestro.reparto]
+    corridas = [c.nuestro for r in informe.par for c in r.comparaciones + ([r.pago] if r.pago else [])]
+    completos = all(len(w.reparto) == 2 for w in corridas)
+    res.append(Objetivo(
+        "spread: 32 connections opened at once on our 2 workers, every wrk run above",
+        "each worker 35–65 % of the calls",
+        f"shares from {min(repartos, default=0):.0%} to {max(repartos, default=0):.0%} over {len(corridas)} runs",
+        bool(repartos) and completos and all(0.35 <= x <= 0.65 for x in repartos),
+    ))
+    c = informe.congelado
+    res.append(Objetivo(
+        "never frozen: another process holds SQLite's write lock for 3 s, 1 worker",
+        "/health/live and a read ≤ 200 ms throughout; the payment completes after or answers the retryable error",
+        (f"{c.sondas} probes: /health/live max {c.max_vivo_ms:.0f} ms, buscarCliente max {c.max_lectura_ms:.0f} ms; "
+         f"payment answered {c.pago_ok!r} {c.pago_ms:.0f} ms after the lock was taken") if c else "not measured",
+        bool(c) and c.max_vivo_ms <= 200 and c.max_lectura_ms <= 200
+        and (c.pago_ok == "base_de_datos_no_disponible" or (c.pago_ok == "ok" and c.pago_ms >= 2900)),
+    ))
+    arranque = [f.ratio for f in filas if isinstance(f, Fila) and f.clave == "stdio-arranque" and f.ratio]
+    res.append(o("stdio cold start (spawn → tools/list), median", "≤ 1.1 × the reference server", arranque,
+                 lambda x: x <= 1.1))
+    return res
+
+
 def maquina() -> str:
     modelo = next(
         (
@@ -244,13 +307,15 @@ def main() -> None:
         "--clientes",
         type=int,
         nargs=2,
-        default=[1000, 1_000_000],
+        default=None,
         metavar=("SMALL", "LARGE"),
-        help="the two database sizes (default 1000 1000000)",
+        help="the two database sizes (default 100000 1000000; with --quick 1000 5000)",
     )
+    parser.add_argument("--sin-postgres", action="store_true", help="skip issue 13's PostgreSQL rows")
     args = parser.parse_args()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     perfil = RAPIDO if args.quick else COMPLETO
+    args.clientes = args.clientes or ([1000, 5000] if args.quick else [100_000, 1_000_000])
     cpu = CpuAjena()
     descripcion = maquina()  # at the start: other people may commit while the suite runs
     dbs = {}
@@ -278,9 +343,29 @@ def main() -> None:
                 por_http.rafaga(Ventanas(segundos=2.0, calentamiento=0.5, max_llamadas=100_000)),
             )
         )
+    issue_13(perfil, dbs, informe, postgres=not args.sin_postgres)
     progreso("db check")
     informe.comprobaciones += [db_check(r) for r, _ in dbs.values()]
+    informe.pago_db_check = all("passes" in linea for linea in informe.comprobaciones)
     imprimir(informe, max(dbs), "quick" if args.quick else "full", descripcion, cpu.resumen())
+
+
+def issue_13(p: Perfil, dbs: dict[int, tuple[Path, bases.Datos]], informe: Informe, *, postgres: bool) -> None:
+    """Ours vs the Django peer and the no-op under wrk (SQLite, then PostgreSQL), the lock probe."""
+    for n, (ruta, datos) in sorted(dbs.items()):
+        progreso(f"issue 13: wrk, ours / Django peer / no-op, SQLite {n:,} customers")
+        informe.par.append(contra_par.comparar(bases.url(ruta), "SQLite", datos, p.wrk, con_carga=True,
+                                               con_pago=n == max(dbs)))
+    if postgres:
+        for n, (_, datos) in sorted(dbs.items()):
+            progreso(f"issue 13: PostgreSQL {n:,} customers (seeded once), ours / Django peer / no-op")
+            url = contra_par.pg_sembrada(n)
+            if url:
+                informe.par.append(contra_par.comparar(url, "PostgreSQL", datos, p.wrk, con_carga=False,
+                                                       con_pago=False))
+    progreso("issue 13: never frozen (3 s write lock held by another process)")
+    ruta, _ = dbs[min(dbs)]
+    informe.congelado = contra_par.nunca_congelado(ruta)
 
 
 def imprimir(informe: Informe, grande: int, modo: str, descripcion: str, cpu: str) -> None:
@@ -296,6 +381,11 @@ def imprimir(informe: Informe, grande: int, modo: str, descripcion: str, cpu: st
     print(tabla(informe.filas))
     print("\n### Targets of issue 5\n")
     print(tabla_objetivos(objetivos(informe.filas, grande)))
+    if informe.par:
+        print("\n### Issue 13: HTTP, 2 workers, `wrk -t2 -c32` (connections opened at once), every answer checked\n")
+        print(contra_par.tabla(informe.par))
+        print("\n### Targets of issue 13\n")
+        print(tabla_objetivos(objetivos_13(informe, informe.filas)))
     print()
     for linea in informe.comprobaciones:
         print(f"- {linea}")

@@ -2,6 +2,7 @@
 
     python -m bench.servir referencia --port P [--workers N] [--http nodelay|h11]
     python -m bench.servir soporte    --port P --workers 2 --http h11   (the TCP_NODELAY control)
+    python -m bench.servir referencia --port P --workers 2 --repartir  (issue 13: workers as ours spawns them)
 
 The main HTTP rows run ours through the real command (``soporte-mcp serve``); this
 launcher runs the reference server with the same uvicorn options, and runs ours
@@ -32,8 +33,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--http", choices=["nodelay", "h11"], default="nodelay")
+    parser.add_argument(
+        "--repartir", action="store_true", help="spawn the workers as `soporte-mcp serve` does (connections handed out in turn)"
+    )
     args = parser.parse_args()
     os.environ[ENV_HOST] = HOST
+    if args.repartir:
+        from soporte_mcp.trabajadores import servir_trabajadores
+
+        opciones = {"host": HOST, "port": args.port, "log_level": "warning", "http": NoDelayH11Protocol,
+                    "timeout_graceful_shutdown": 10}
+        servir_trabajadores(APPS[args.app], args.workers, opciones)
+        return
     # The same options as soporte_mcp.cli._serve_http; only the protocol class may differ.
     uvicorn.run(
         APPS[args.app],

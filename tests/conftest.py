@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,28 @@ def business_state(db: Database) -> tuple:
         )
 
 
-def audit_rows(db: Database) -> list:
-    with db.lectura() as conn:
-        return list(conn.execute(select(HistorialAccion.__table__).order_by(HistorialAccion.id)).all())
+def audit_row_where(db: Database, cumple) -> Any:  # noqa: ANN001
+    """The newest audit row that ``cumple`` accepts, waiting (bounded) for a server process's
+    rows written behind; None if none comes."""
+    limite = time.monotonic() + 10
+    while True:
+        filas = [f for f in audit_rows(db) if cumple(f)]
+        if filas or time.monotonic() > limite:
+            return filas[-1] if filas else None
+        time.sleep(0.02)  # another process's writer thread commits within its interval
+
+
+def audit_rows(db: Database, *, al_menos: int = 0) -> list:
+    """The audit rows, oldest first.
+
+    Reads' rows are written behind, within ~50 ms (db/diferido.py): this process's are
+    flushed first; a server process's are waited for until there are ``al_menos`` rows.
+    """
+    db.vaciar_diferidas()
+    limite = time.monotonic() + 10
+    while True:
+        with db.lectura() as conn:
+            filas = list(conn.execute(select(HistorialAccion.__table__).order_by(HistorialAccion.id)).all())
+        if len(filas) >= al_menos or time.monotonic() > limite:
+            return filas
+        time.sleep(0.02)  # another process's writer thread commits within its interval

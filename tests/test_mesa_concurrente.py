@@ -70,7 +70,7 @@ async def test_16_concurrent_updates_of_one_ticket_lose_no_history_entry(db: Dat
 async def test_16_concurrent_updates_on_one_version_apply_exactly_one(db: Database, servidor: ServidorHttp) -> None:  # noqa: F811
     async def actualizar(client: Client, n: int, resultados: list[Any]) -> None:
         r = await client.call_tool("actualizarTicket", {"ticketId": TICKET, "asignadoA": f"agente {n}", "version": 1})
-        resultados.append(r.structured_content.get("codigo") if r.is_error else "ok")
+        resultados.append(r.meta["soporte/codigo"] if r.is_error else "ok")
 
     resultados = await _en_paralelo(servidor.mcp_url, 4, 4, actualizar)
     assert sorted(resultados) == ["ok"] + ["version_desactualizada"] * 15
@@ -87,7 +87,7 @@ async def test_200_concurrent_partial_reversals_never_reverse_more_than_the_paym
     async def anular(client: Client, n: int, resultados: list[Any]) -> None:
         argumentos = {"pagoId": pago.pago_id, "motivo": f"devolución {n}", "monto": f"{_monto(n):.2f}"}
         r = await client.call_tool("anularPago", argumentos)
-        resultados.append((n, r.structured_content.get("codigo") if r.is_error else "ok"))
+        resultados.append((n, r.meta["soporte/codigo"] if r.is_error else "ok"))
 
     resultados = await _en_paralelo(servidor.mcp_url, CLIENTES_MCP, ANULACIONES_POR_CLIENTE, anular)
     aceptadas = [n for n, codigo in resultados if codigo == "ok"]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from soporte_mcp.db import migrate
+
 from tests._procesos import HOST, comando, entorno, puerto_libre, sembrar
 
 pytestmark = pytest.mark.sqlite_only
@@ -87,7 +89,7 @@ def test_info_and_db_check_work_on_a_database_that_cannot_be_written(restringida
     url, archivo, envolver, _causa = restringida
     info = correr(envolver(archivo, [comando(), "info"]), url)
     assert info.returncode == 0, info.stderr
-    assert "esquema: 0001 (última: 0001)" in info.stdout
+    assert f"esquema: {migrate.HEAD} (última: {migrate.HEAD})" in info.stdout
     check = correr(envolver(archivo, [comando(), "db", "check"]), url)
     assert check.returncode == 0, check.stderr
     assert "Todos los saldos cuadran" in check.stdout

@@ -17,7 +17,7 @@ from mcp.client.stdio import stdio_client
 from soporte_mcp import __version__
 from soporte_mcp.db.engine import Database
 from tests._procesos import ServidorHttp, cli, comando, entorno, sembrar, servidor_http
-from tests.conftest import CLIENT_INFO, audit_rows, ok
+from tests.conftest import CLIENT_INFO, audit_row_where, audit_rows, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -131,10 +131,13 @@ async def test_http_session_in_both_protocol_generations_finds_maria(
 async def test_http_call_is_audited_with_client_address_and_client_name(
     base_http: Database, servidor: ServidorHttp, modo: str, version: str
 ) -> None:
+    antes = max((f.id for f in audit_rows(base_http)), default=0)
     async with Client(servidor.mcp_url, mode=modo, client_info=CLIENT_INFO) as client:
         ok(await client.call_tool("consultarSaldo", {"clienteId": 2}))
 
-    ultima = audit_rows(base_http)[-1]
+    # Reads' rows are written behind: an earlier test's may land after `antes`, so look for ours.
+    ultima = audit_row_where(base_http, lambda f: f.id > antes and f.cliente_id == 2)
+    assert ultima is not None
     assert (ultima.herramienta, ultima.resultado, ultima.cliente_id) == ("consultarSaldo", "ok", 2)
     assert (ultima.usuario, ultima.ip_address) == ("pytest-client 1.0", "127.0.0.1")
 

@@ -59,7 +59,8 @@ def test_a_call_with_an_incoming_traceparent_continues_that_trace_down_to_the_da
     consultas = [s for s in spans if "db.query.text" in s.attributes]
     assert consultas, "ninguna sentencia SQL con span"
     assert all(s.parent.span_id == llamada.context.span_id for s in consultas)
-    assert {s.attributes["db.operation.name"] for s in consultas} >= {"SELECT", "INSERT"}
+    # A read's audit INSERT is committed behind, in a batch that belongs to no call (db/diferido.py).
+    assert {s.attributes["db.operation.name"] for s in consultas} == {"SELECT"}
 
 
 def test_a_refused_call_says_rechazado_on_its_span(memoria: Memoria, settings: Settings, db: Database) -> None:

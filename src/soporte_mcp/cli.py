@@ -292,8 +292,10 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     # in one variable (see soporte_mcp.http.entorno_trabajador); the schema was migrated above, once.
     settings = _con_secreto_compartido(settings)
     os.environ.update(entorno_trabajador(settings, host=red.host, allowed_hosts=red.allowed_hosts))
-    uvicorn.run(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", factory=True,
-                workers=red.workers, **opciones)
+    from soporte_mcp.trabajadores import servir_trabajadores
+
+    # Not uvicorn's --workers: the supervisor hands connections out in turn (issue 13; see trabajadores.py).
+    servir_trabajadores(f"{app_desde_entorno.__module__}:{app_desde_entorno.__name__}", red.workers, opciones)
 
 
 def _con_secreto_compartido(settings: Settings) -> Settings:

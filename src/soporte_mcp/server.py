@@ -88,7 +88,9 @@ class ServidorSoporte(MCPServer[AppState]):
     @staticmethod
     async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
         db = estado(context).db
-        await db.run(registrar_fallo, db, llamada(context, name, arguments), TIPOS.get(name, Tipo.CONSULTA), error)
+        tipo = TIPOS.get(name, Tipo.CONSULTA)
+        correr = db.escribir if tipo.escribe else db.run  # a write's row waits for the lock off the loop
+        await correr(registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 
 def _medible(context: Context | None, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def montar_admin(
 
     from soporte_mcp.admin.acceso import Acceso
     from soporte_mcp.admin.anulaciones import AnulacionesAdmin
+    from soporte_mcp.admin.idioma import espanol
     from soporte_mcp.admin.pagos import PagosAdmin
     from soporte_mcp.admin.vistas import (
         ClientesAdmin,
@@ -62,6 +63,7 @@ def montar_admin(
         base_url=RUTA,
         title="soporte-mcp",
         templates_dir=str(PLANTILLAS),
+        i18n_config=espanol(),
         authentication_backend=Acceso(usuario=usuario, clave_hash=clave_hash, secreto=secreto, ruta=RUTA),
     )
     for vista in (ClientesAdmin, TicketsAdmin, HistorialTicketsAdmin, PagosAdmin, AnulacionesAdmin, HistorialAdmin):

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from sqladmin import Flash, expose
-from sqladmin.filters import StaticValuesFilter
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +16,7 @@ from soporte_mcp.admin.anulaciones import enlace_anular
 from soporte_mcp.admin.vistas import (
     ETIQUETAS,
     FiltroCliente,
+    FiltroValores,
     SoloLectura,
     cliente_para_pagos,
     enlace_cliente,
@@ -39,7 +39,7 @@ class PagosAdmin(SoloLectura, model=Pago):
     column_searchable_list = ["descripcion", "procesado_por"]
     column_sortable_list = ["id", "fecha", "monto"]
     column_filters = [FiltroCliente(Pago.cliente_id),
-                      StaticValuesFilter(Pago.metodo_pago, opciones(METODOS_PAGO), title="Método")]
+                      FiltroValores(Pago.metodo_pago, opciones(METODOS_PAGO), title="Método")]
     column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente, "anular": enlace_anular}
     column_labels = {**ETIQUETAS, "anular": "Anulación"}
     list_template = "soporte/pagos_list.html"

@@ -19,7 +19,7 @@ from sqladmin.formatters import BASE_FORMATTERS
 from sqlalchemy import Select, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from wtforms import SelectField
+from wtforms import Form, SelectField
 
 from soporte_mcp.admin.acceso import llamada
 from soporte_mcp.db.engine import Database
@@ -61,6 +61,24 @@ def entero(valor: str | None) -> int | None:
     return int(valor)
 
 
+class FiltroSiNo(BooleanFilter):
+    """sqladmin's yes/no filter with its choices in Spanish (its own are literals, outside the catalog)."""
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+    ) -> list[tuple[str, str]]:
+        return [("all", "Todos"), ("true", "Sí"), ("false", "No")]
+
+
+class FiltroValores(StaticValuesFilter):
+    """sqladmin's filter by a fixed list of values, with "Todos" rather than its literal "All"."""
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+    ) -> list[tuple[str, str]]:
+        return [("__all", "Todos"), *self.values]
+
+
 class FiltroCliente:
     """Filter by customer id (``?cliente_id=N``), listing only the chosen customer: there may be millions."""
 
@@ -100,10 +118,18 @@ def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:  # noqa
     return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
 
 
+class Formulario(Form):
+    """The forms' base: WTForms' own Spanish for its validation messages ("Este campo es obligatorio.")."""
+
+    class Meta:
+        locales = ("es",)
+
+
 class Vista(ModelView):
     """What every page shares: the database for writes, Spanish labels, no deleting, no export."""
 
     db: ClassVar[Database]
+    form_base_class = Formulario
     can_delete = False
     can_export = False
     page_size = 25
@@ -140,7 +166,7 @@ class ClientesAdmin(Vista, model=Cliente):
     column_searchable_list = ["nombre", "email"]
     column_sortable_list = ["id", "nombre", "saldo", "fecha_registro"]
     column_default_sort = ("nombre", False)
-    column_filters = [BooleanFilter(Cliente.activo, title="Activo")]
+    column_filters = [FiltroSiNo(Cliente.activo, title="Activo")]
     column_formatters = column_formatters_detail = {"pagos": _enlace("pago", "Ver pagos", cliente_id="id")}
     # Balances are not in the form: only a payment changes them.
     form_columns = ["nombre", "email", "telefono", "activo"]
@@ -181,8 +207,8 @@ class TicketsAdmin(Vista, model=Ticket):
     column_searchable_list = ["titulo", "descripcion", "asignado_a"]
     column_sortable_list = ["id", "estado", "prioridad", "fecha_creacion", "fecha_resolucion"]
     column_filters = [
-        StaticValuesFilter(Ticket.estado, opciones(ESTADOS_TICKET), title="Estado"),
-        StaticValuesFilter(Ticket.prioridad, opciones(PRIORIDADES), title="Prioridad"),
+        FiltroValores(Ticket.estado, opciones(ESTADOS_TICKET), title="Estado"),
+        FiltroValores(Ticket.prioridad, opciones(PRIORIDADES), title="Prioridad"),
         FiltroCliente(Ticket.cliente_id),
     ]
     column_list = [*column_list, "historial"]
@@ -238,7 +264,7 @@ class HistorialTicketsAdmin(SoloLectura, model=HistorialTicket):
     column_searchable_list = ["comentario", "usuario"]
     column_sortable_list = ["id", "fecha"]
     column_filters = [FiltroTicket(HistorialTicket.ticket_id),
-                      StaticValuesFilter(HistorialTicket.campo, opciones(("estado", "prioridad", "asignado_a",
+                      FiltroValores(HistorialTicket.campo, opciones(("estado", "prioridad", "asignado_a",
                                                                           "comentario")), title="Campo")]
     column_formatters = column_formatters_detail = {"ticket_id": enlace_ticket}
 
@@ -251,8 +277,8 @@ class HistorialAdmin(SoloLectura, model=HistorialAccion):
     column_searchable_list = ["descripcion", "herramienta", "usuario"]
     column_sortable_list = ["id", "fecha"]
     column_filters = [
-        StaticValuesFilter(HistorialAccion.tipo, opciones(TIPOS_ACCION), title="Tipo"),
-        StaticValuesFilter(HistorialAccion.resultado, opciones(RESULTADOS), title="Resultado"),
+        FiltroValores(HistorialAccion.tipo, opciones(TIPOS_ACCION), title="Tipo"),
+        FiltroValores(HistorialAccion.resultado, opciones(RESULTADOS), title="Resultado"),
         FiltroCliente(HistorialAccion.cliente_id),
     ]
     column_formatters = column_formatters_detail = {"cliente_id": enlace_cliente}

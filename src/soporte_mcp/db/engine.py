@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote, unquote
 
 import anyio.to_thread
@@ -17,6 +18,7 @@ from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from soporte_mcp.db.diferido import EscritorDiferido
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -149,8 +151,13 @@ def _tune_sqlite(engine: Engine, *, archivo: Path | None, solo_lectura: bool) ->
     def _on_begin(conn: Connection) -> None:
         # A write transaction that reads first must hold the write lock from the start:
         # upgrading a WAL read snapshot to a writer fails with SQLITE_BUSY, whatever the timeout.
-        readonly = solo_lectura or conn.get_execution_options().get("solo_lectura", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if solo_lectura or conn.get_execution_options().get("solo_lectura", False):
+            # Straight to the driver: every read pays this, and SQLAlchemy's execute path (events,
+            # cursor wrapping) cost more than the BEGIN itself (issue 13's profile). A deferred BEGIN
+            # takes no lock and touches no file; its errors surface on the first query, translated.
+            conn.connection.driver_connection.execute("BEGIN")
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass
@@ -159,9 +166,12 @@ class Database:
 
     engine: Engine
     _lector: Engine = field(init=False, repr=False)
+    _diferido: EscritorDiferido = field(init=False, repr=False)
+    _turno_de_escritura: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
+        self._diferido = EscritorDiferido(self._escribir_lote)
 
     @classmethod
     def from_url(cls, url: str, *, solo_lectura: bool = False) -> Database:
@@ -192,21 +202,69 @@ class Database:
         with traducir_errores(), self._lector.begin() as conn:
             yield conn
 
+    def diferir(self, statement: Any, fila: dict[str, Any]) -> None:
+        """Insert ``fila`` with ``statement`` soon, in a batch, off the caller's thread (see db/diferido.py).
+
+        For rows that must not make a read wait on the write lock: reads' audit rows.
+        """
+        self._diferido.agregar(statement, fila)
+
+    def vaciar_diferidas(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every row ``diferir`` took so far is committed (False: ``timeout`` passed first)."""
+        return self._diferido.vaciar(timeout)
+
+    def _escribir_lote(self, lote: dict[Any, list[dict[str, Any]]]) -> None:
+        # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
+        with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
+            for statement, filas in lote.items():
+                conn.execute(statement, filas)
+
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking database work from async code.
+        """Run blocking database work that takes no lock (a read) from async code.
 
         SQLite answers our indexed queries in microseconds, far less than the
-        ≈0.45 ms a hop to a worker thread costs, so on SQLite the work runs
-        inline on the event loop; a networked database can stall for
-        milliseconds, so there it runs in a worker thread.
+        ≈0.45 ms a hop to a worker thread costs, so on SQLite a read runs
+        inline on the event loop: in WAL mode a read never waits for a writer,
+        and its audit row is written behind (``diferir``).  A networked
+        database can stall for milliseconds, so there it runs in a worker thread.
+        Work that may wait for SQLite's write lock goes through ``escribir``.
         """
         if self.is_sqlite:
             return fn(*args, **kwargs)
         return await self.run_en_hilo(fn, *args, **kwargs)
 
+    async def escribir(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a write from async code: in a worker thread, one at a time per process on SQLite.
+
+        SQLite has one write lock for the whole file; 32 threads of one process polling
+        for it through the busy handler (which sleeps 1, 2, 5 … 100 ms between tries) burn
+        CPU and leave the lock idle between holders. Queued on a Python lock instead, the
+        next write starts as soon as the previous one commits; only the other processes
+        (workers, the CLI) meet the busy handler. The wait on it is bounded like the busy timeout.
+
+        Raises:
+            BaseDeDatosNoDisponible: the process's previous writes held the turn past the busy timeout.
+        """
+        if not self.is_sqlite:
+            return await self.run_en_hilo(fn, *args, **kwargs)
+
+        def en_turno() -> T:
+            if not self._turno_de_escritura.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise BaseDeDatosNoDisponible(
+                    "La base de datos está ocupada con otras escrituras. No se hizo ningún cambio; "
+                    "reintente en unos segundos."
+                )
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._turno_de_escritura.release()
+
+        return await anyio.to_thread.run_sync(en_turno)
+
     async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking work in a worker thread whatever the database: for work that takes
-        long enough (full scans) to stall every other request sharing the event loop."""
+        """Run blocking work in a worker thread whatever the database: writes (they may wait up to
+        the busy timeout for SQLite's write lock) and work long enough (full scans) to stall
+        every other request sharing the event loop."""
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
     @property
@@ -228,6 +286,8 @@ class Database:
             conn.execute(text("SELECT version_num FROM alembic_version"))
 
     def dispose(self) -> None:
+        """Commit the rows written behind, then close the connections."""
+        self._diferido.cerrar()
         self.engine.dispose()
 
 

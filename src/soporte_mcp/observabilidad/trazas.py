@@ -151,8 +151,9 @@ def instrumentar_motor(engine: Engine) -> None:
 
 
 def _antes(sistema: str):  # noqa: ANN202
-    def antes(_conn, _cursor, sentencia: str, _parametros, contexto, _varios) -> None:  # noqa: ANN001
-        if contexto is None:
+    def antes(conn, _cursor, sentencia: str, _parametros, contexto, _varios) -> None:  # noqa: ANN001
+        # "sin_trazas": work of no call (reads' audit rows committed behind, db/diferido.py).
+        if contexto is None or conn.get_execution_options().get("sin_trazas", False):
             return
         operacion = sentencia.lstrip().split(None, 1)[0].upper() if sentencia.strip() else "SQL"
         span = _tracer.start_span(

@@ -73,9 +73,11 @@ def operacion(db: Database, llamada: Llamada, tipo: Tipo) -> Iterator[Operacion]
     """One operation and its audit row.
 
     A write (``tipo.escribe``) runs in a write transaction that its
-    audit row commits with.  A read runs in a read transaction and records its
-    row afterwards in a short write transaction of its own: reads then never
-    hold SQLite's write lock, so several workers can read at once.
+    audit row commits with.  A read runs in a read transaction and hands its
+    row to ``Database.diferir``, which commits reads' rows in batches from a
+    thread (db/diferido.py): a read then never takes, nor waits for, SQLite's
+    write lock, and costs no transaction of its own for its row.  A clean
+    shutdown commits every such row; a crash loses at most the last ~50 ms of them.
 
     Raises whatever the body raises, after recording it: a ``Rechazo`` as
     ``rechazado``, anything else as ``error``; ``PermisoDenegado`` before the
@@ -96,8 +98,7 @@ def operacion(db: Database, llamada: Llamada, tipo: Tipo) -> Iterator[Operacion]
         registrar_fallo(db, llamada, tipo, exc, op.cliente_id if op else None)
         raise
     if not escribe:
-        with db.escritura() as conn:
-            registrar(conn, llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles)
+        db.diferir(INSERTAR, fila(llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles))
 
 
 def registrar(
@@ -110,8 +111,20 @@ def registrar(
     detalles: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert one HistorialAccion row on ``conn`` (inside the caller's transaction)."""
+    conn.execute(INSERTAR, fila(llamada, tipo, resultado, descripcion, cliente_id, detalles))
+
+
+def fila(
+    llamada: Llamada,
+    tipo: Tipo,
+    resultado: str,
+    descripcion: str,
+    cliente_id: int | None = None,
+    detalles: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The values of one HistorialAccion row (its ``fecha`` is now, not when it is committed)."""
     metadatos = {"argumentos": to_jsonable_python(dict(llamada.argumentos), fallback=str), **(detalles or {})}
-    fila = {
+    return {
         "tipo": str(tipo),
         "herramienta": llamada.herramienta,
         "resultado": resultado,
@@ -122,22 +135,27 @@ def registrar(
         "metadatos": metadatos,
         "fecha": ahora(),
     }
-    conn.execute(INSERTAR, fila)
 
 
 def registrar_fallo(db: Database, llamada: Llamada, tipo: Tipo, exc: Exception, cliente_id: int | None = None) -> None:
     """Record a call that did not succeed, in a transaction of its own (the operation's was rolled back).
 
     A ``Rechazo`` is recorded as ``rechazado`` with its code and message; anything
-    else as ``error`` with its type only (its text may hold data or SQL).
+    else as ``error`` with its type only (its text may hold data or SQL).  A read's
+    refusal is written behind like its successes (``Database.diferir``): it must not
+    wait for the write lock either.
     """
     resultado = "rechazado" if isinstance(exc, Rechazo) else "error"
     motivo = exc.mensaje if isinstance(exc, SoporteError) else type(exc).__name__
     detalles = {"motivo": motivo, "codigo": getattr(exc, "codigo", "error_interno")}
     detalles |= getattr(exc, "detalles", None) or {}  # e.g. how a confirmation ended (errors.NoConfirmado)
+    valores = fila(llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)
+    if not tipo.escribe:
+        db.diferir(INSERTAR, valores)
+        return
     try:
         with db.escritura() as conn:
-            registrar(conn, llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)
+            conn.execute(INSERTAR, valores)
     except Exception:
         # The caller's own error matters more than a lost audit row; keep both visible in the log.
         log.exception("no se pudo registrar en el historial la llamada %s", llamada.herramienta)

@@ -100,8 +100,8 @@ async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = 
     """Run ``servicio(db=..., llamada=..., **kwargs)`` for the tool call being served.
 
     The audit row gets the tool's name and its arguments as the client sent
-    them (see ``peticion``).  ``en_hilo`` runs a slow service in a worker
-    thread even on SQLite (see ``Database.run``).
+    them (see ``peticion``).  A writing tool's service, and a slow one
+    (``en_hilo``), run in a worker thread even on SQLite (see ``Database.run``).
 
     Raises:
         SoporteError: whatever the service refuses; ``ServidorSoporte`` turns it into the tool error.
@@ -111,5 +111,10 @@ async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = 
         raise RuntimeError("ejecutar() fuera de una llamada a una herramienta")
     app = estado(ctx)
     origen = llamada(ctx, actual.herramienta, actual.argumentos)
-    correr = app.db.run_en_hilo if en_hilo else app.db.run
+    # A write may wait up to the busy timeout for SQLite's write lock: never on the event loop
+    # (issue 13: one waiting payment froze its whole worker). Reads take no lock and stay inline.
+    if TIPOS.get(actual.herramienta, Tipo.CONSULTA).escribe:
+        correr = app.db.escribir
+    else:
+        correr = app.db.run_en_hilo if en_hilo else app.db.run
     return await correr(servicio, db=app.db, llamada=origen, **kwargs)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ParConfig(AppConfig):
+    name = "bench.par"
+    label = "par"
