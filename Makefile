@@ -18,7 +18,7 @@ VISTAS_DIR := .tools/ext-apps
 VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client@2.4.0 \
 	@modelcontextprotocol/core@2.4.0 zod@4.6.7 esbuild@0.28.2
 
-# The TypeScript SDK's client, driven by tests/ts/ (the confirmation form answered from Node).
+# The TypeScript SDK's client, driven by tests/interop/ts/ (the confirmation form answered from Node).
 SDK_TS_DIR := .tools/sdk-ts
 SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
 
@@ -65,7 +65,7 @@ vistas:
 
 ## Retake the README's screenshots of the views (docs/img/) in headless Chromium.
 capturas: install vistas-anfitrion navegador
-	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/test_vistas_navegador.py
+	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/vistas/test_vistas_navegador.py
 
 $(SDK_TS_DIR)/.installed: Makefile
 	mkdir -p $(SDK_TS_DIR)

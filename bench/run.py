@@ -188,7 +188,7 @@ def objetivos(filas: list[Fila | FilaValor], grande: int) -> list[Objetivo]:
 def objetivos_13(informe: Informe, filas: list[Fila | FilaValor]) -> list[Objetivo]:
     """Issue 13's targets, each from ratios measured in this run (no ratio measured: not met)."""
 
-    def o(que: str, meta: str, ratios: list[float], cumple) -> Objetivo:  # noqa: ANN001
+    def o(que: str, meta: str, ratios: list[float], cumple) -> Objetivo:
         hecho = objetivo(que, meta, ratios, cumple)
         return hecho if ratios else Objetivo(que, meta, "not measured", False)
 

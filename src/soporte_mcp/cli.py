@@ -268,12 +268,15 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     import uvicorn
 
     from soporte_mcp.http import (
-        MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app, entorno_trabajador,
+        MCP_PATH,
+        NoDelayH11Protocol,
+        app_desde_entorno,
+        build_http_app,
+        entorno_trabajador,
     )
-    from soporte_mcp.server import build_server
-
     from soporte_mcp.observabilidad.arranque import opciones_uvicorn
     from soporte_mcp.registro import anunciar
+    from soporte_mcp.server import build_server
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}

@@ -36,17 +36,17 @@ async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], iden
     return modelo.model_dump_json(indent=2)
 
 
-async def cliente(id: str, ctx: Context) -> str:  # noqa: A002 - the URI template's variable
+async def cliente(id: str, ctx: Context) -> str:
     """Ficha de un cliente en JSON: datos de contacto, saldo y si está activo."""
     return await _leer(ctx, f"cliente://{id}", ficha_cliente, id)
 
 
-async def ticket(id: str, ctx: Context) -> str:  # noqa: A002
+async def ticket(id: str, ctx: Context) -> str:
     """Un ticket de soporte en JSON: título, descripción, estado, prioridad, fechas, versión y su historial de cambios."""
     return await _leer(ctx, f"ticket://{id}", ficha_ticket, id)
 
 
-async def pago(id: str, ctx: Context) -> str:  # noqa: A002
+async def pago(id: str, ctx: Context) -> str:
     """Un pago en JSON: monto, método, fecha, sus anulaciones y lo que aún puede anularse."""
     return await _leer(ctx, f"pago://{id}", ficha_pago, id)
 

@@ -29,8 +29,8 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.reduction import recv_handle, send_handle
 from contextlib import suppress
+from multiprocessing.reduction import recv_handle, send_handle
 from typing import Any
 
 import uvicorn

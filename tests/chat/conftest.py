@@ -51,7 +51,7 @@ class Chat:
 
 
 @pytest.fixture
-def chat(modelo: ModeloFalso, db_url: str, db: Database) -> Chat:  # noqa: ARG001  (db: the demo data must exist)
+def chat(modelo: ModeloFalso, db_url: str, db: Database) -> Chat:
     """soporte-chat in its default mode: the bundled server over stdio on the demo database."""
     return Chat(modelo, db_url)
 

@@ -69,11 +69,11 @@ class FiltroCliente:
     title = "Cliente"
     parameter_name = "cliente_id"
 
-    def __init__(self, columna: Any) -> None:  # noqa: ANN401
+    def __init__(self, columna: Any) -> None:
         self.columna = columna
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         actual = entero(request.query_params.get(self.parameter_name))
         if actual is None:
@@ -81,13 +81,13 @@ class FiltroCliente:
         filas = await run_query(select(Cliente.id, Cliente.nombre).where(Cliente.id == actual))
         return [("__all", "Todos"), *((str(i), f"{nombre} (#{i})") for i, nombre in filas)]
 
-    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:  # noqa: ANN401
+    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:
         cliente_id = entero(value)
         return query if cliente_id is None else query.where(self.columna == cliente_id)
 
 
-def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request], Markup]:  # noqa: ANN401
-    def formatear(obj: Any, _atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request], Markup]:
+    def formatear(obj: Any, _atributo: str, request: Request) -> Markup:
         valores = {k: getattr(obj, v) for k, v in params.items()}
         url = request.url_for("admin:list", identity=ruta).include_query_params(**valores)
         return Markup('<a href="{}">{}</a>').format(str(url), texto.format(**valores))
@@ -95,7 +95,7 @@ def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request
     return formatear
 
 
-def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:
     url = request.url_for("admin:details", identity="cliente", pk=getattr(obj, atributo))
     return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
 
@@ -109,7 +109,7 @@ class Vista(ModelView):
     page_size = 25
     column_default_sort = ("id", True)
 
-    async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:  # noqa: ANN401
+    async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:
         """Run a write service on this panel's database.
 
         Raises whatever the service raises: a ``SoporteError`` (the database's own failures
@@ -217,13 +217,13 @@ class FiltroTicket(FiltroCliente):
     parameter_name = "ticket_id"
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         actual = entero(request.query_params.get(self.parameter_name))
         return [("__all", "Todos"), *([(str(actual), f"#{actual:06d}")] if actual else [])]
 
 
-def enlace_ticket(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_ticket(obj: Any, atributo: str, request: Request) -> Markup:
     url = request.url_for("admin:details", identity="ticket", pk=getattr(obj, atributo))
     return Markup('<a href="{}">#{:06d}</a>').format(str(url), getattr(obj, atributo))
 

@@ -215,7 +215,7 @@ def instrucciones(de_servidores: Mapping[str, str], hoy: date | None = None) -> 
     return "\n\n".join(partes)
 
 
-def _argumentos(texto: str) -> Any:  # noqa: ANN401
+def _argumentos(texto: str) -> Any:
     try:
         return json.loads(texto or "{}")
     except ValueError:

@@ -19,24 +19,8 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, Ticket
 from soporte_mcp.services.texto import normalizar, texto_busqueda, texto_ticket
 
-NOMBRES = (
-    "María José Ana Lucía Sofía Valentina Camila Daniela Gabriela Fernanda Andrea Paula Carolina Mónica "
-    "Verónica Patricia Isabel Inés Belén Rocío Ángela Natalia Jimena Elena Raquel Beatriz Nuria Pilar "
-    "Juan Carlos José Luis Miguel Ángel Andrés Sebastián Mateo Nicolás Diego Alejandro Martín Tomás Simón "
-    "Jesús Rubén Óscar Iván Hernán Ramón Joaquín Agustín Julián Adrián Fabián Germán Rafael Víctor Héctor"
-).split()
-APELLIDOS = (
-    "García Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Martín Jiménez Ruiz Hernández "
-    "Díaz Moreno Muñoz Álvarez Romero Alonso Gutiérrez Navarro Torres Domínguez Vázquez Ramos Gil Ramírez "
-    "Serrano Blanco Molina Morales Suárez Ortega Delgado Castro Ortiz Rubio Marín Sanz Núñez Iglesias "
-    "Medina Garrido Cortés Castillo Santos Lozano Guerrero Cano Prieto Méndez Cruz Calvo Gallego Vidal "
-    "León Márquez Herrera Peña Flores Cabrera Campos Vega Fuentes Carrasco Díez Caballero Reyes Nieto "
-    "Aguilar Pascual Santana Herrero Lorenzo Montero Hidalgo Giménez Ibáñez Ferrer Durán Santiago Benítez "
-    "Mora Vicente Vargas Arias Carmona Crespo Román Pastor Soto Sáez Velasco Moya Soler Parra Esteban "
-    "Bravo Gallardo Rojas Pardo Merino Franco Espinosa Izquierdo Lara Rivas Silva Rivera Casado Arroyo "
-    "Redondo Camacho Rey Vera Otero Luque Galán Montes Ríos Sierra Segura Carrillo Marcos Marín Soria "
-    "Mendoza Zambrano Andrade Cevallos Villacís Quiñónez Chávez Ortiz Paredes Salazar Yánez Benavides"
-).split()
+NOMBRES = ["María", "José", "Ana", "Lucía", "Sofía", "Valentina", "Camila", "Daniela", "Gabriela", "Fernanda", "Andrea", "Paula", "Carolina", "Mónica", "Verónica", "Patricia", "Isabel", "Inés", "Belén", "Rocío", "Ángela", "Natalia", "Jimena", "Elena", "Raquel", "Beatriz", "Nuria", "Pilar", "Juan", "Carlos", "José", "Luis", "Miguel", "Ángel", "Andrés", "Sebastián", "Mateo", "Nicolás", "Diego", "Alejandro", "Martín", "Tomás", "Simón", "Jesús", "Rubén", "Óscar", "Iván", "Hernán", "Ramón", "Joaquín", "Agustín", "Julián", "Adrián", "Fabián", "Germán", "Rafael", "Víctor", "Héctor"]
+APELLIDOS = ["García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez", "Romero", "Alonso", "Gutiérrez", "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ramírez", "Serrano", "Blanco", "Molina", "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín", "Sanz", "Núñez", "Iglesias", "Medina", "Garrido", "Cortés", "Castillo", "Santos", "Lozano", "Guerrero", "Cano", "Prieto", "Méndez", "Cruz", "Calvo", "Gallego", "Vidal", "León", "Márquez", "Herrera", "Peña", "Flores", "Cabrera", "Campos", "Vega", "Fuentes", "Carrasco", "Díez", "Caballero", "Reyes", "Nieto", "Aguilar", "Pascual", "Santana", "Herrero", "Lorenzo", "Montero", "Hidalgo", "Giménez", "Ibáñez", "Ferrer", "Durán", "Santiago", "Benítez", "Mora", "Vicente", "Vargas", "Arias", "Carmona", "Crespo", "Román", "Pastor", "Soto", "Sáez", "Velasco", "Moya", "Soler", "Parra", "Esteban", "Bravo", "Gallardo", "Rojas", "Pardo", "Merino", "Franco", "Espinosa", "Izquierdo", "Lara", "Rivas", "Silva", "Rivera", "Casado", "Arroyo", "Redondo", "Camacho", "Rey", "Vera", "Otero", "Luque", "Galán", "Montes", "Ríos", "Sierra", "Segura", "Carrillo", "Marcos", "Marín", "Soria", "Mendoza", "Zambrano", "Andrade", "Cevallos", "Villacís", "Quiñónez", "Chávez", "Ortiz", "Paredes", "Salazar", "Yánez", "Benavides"]
 DOMINIOS = ("gmail.com", "hotmail.com", "yahoo.com", "outlook.com", "empresa.ec", "correo.ec", "negocio.com")
 METODOS = ("efectivo", "tarjeta", "transferencia", "cheque")
 TITULOS = (

@@ -40,7 +40,7 @@ async def buscar_cliente(
             json_schema_extra={"minimum": 1, "maximum": servicio.LIMITE_MAXIMO},
         ),
     ] = servicio.LIMITE_POR_DEFECTO,
-    incluirInactivos: Annotated[  # noqa: N803 - the tool's argument name is part of its contract
+    incluirInactivos: Annotated[
         bool, Field(description="Incluir clientes dados de baja (por defecto solo activos).")
     ] = False,
 ) -> ResultadoBusqueda:
@@ -56,7 +56,7 @@ async def buscar_cliente(
     )
 
 
-async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:  # noqa: N803
+async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:
     """Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos, sus 5 últimos movimientos (pagos y anulaciones) y un resumen.
 
     El resumen cuenta sus tickets (total y abiertos), sus pagos, la fecha del último pago y sus

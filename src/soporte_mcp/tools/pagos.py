@@ -15,8 +15,8 @@ from pydantic import Field
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import anulaciones, movimientos
 from soporte_mcp.services import pagos as servicio
-from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.anulaciones import PreviaAnulacion
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
@@ -35,7 +35,7 @@ from soporte_mcp.tools.tickets import Cursor
 
 
 async def registrar_pago(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     # Decimal | str: a JSON number becomes an exact Decimal here, a string is parsed by the service.
     monto: Annotated[
         Decimal | str,
@@ -49,7 +49,7 @@ async def registrar_pago(
     previa: Annotated[PreviaPago | None, Resolve(previa_pago)],
     respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_pago)],
     descripcion: Annotated[str | None, Field(description="Concepto del pago, opcional.")] = None,
-    metodoPago: Annotated[  # noqa: N803
+    metodoPago: Annotated[
         str,
         Field(
             description="efectivo, tarjeta, transferencia (por defecto) o cheque. "
@@ -57,7 +57,7 @@ async def registrar_pago(
             json_schema_extra={"enum": list(METODOS_PAGO)},
         ),
     ] = "transferencia",
-    idempotencyKey: Annotated[  # noqa: N803
+    idempotencyKey: Annotated[
         str | None,
         Field(
             description="Clave única de este pago (p. ej. un UUID). Si reintenta tras un error de red, "
@@ -93,7 +93,7 @@ PagoId = Annotated[
 
 
 async def listar_pagos(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     ctx: Context,
     desde: Annotated[
         date | None,
@@ -120,7 +120,7 @@ async def listar_pagos(
 
 
 async def anular_pago(
-    pagoId: PagoId,  # noqa: N803
+    pagoId: PagoId,
     motivo: Annotated[
         str,
         Field(description="Por qué se anula, en una frase (obligatorio): \"se registró por error\", "
@@ -137,7 +137,7 @@ async def anular_pago(
             "Si lo omite, se anula todo lo que queda por anular del pago."
         ),
     ] = None,
-    idempotencyKey: Annotated[  # noqa: N803
+    idempotencyKey: Annotated[
         str | None,
         Field(
             description="Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, "

@@ -30,7 +30,7 @@ Cursor = Annotated[
 
 
 async def crear_ticket(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     titulo: Annotated[str, Field(description="Resumen breve del problema (máx. 200 caracteres).")],
     descripcion: Annotated[str, Field(description="Qué le pasa al cliente, con los detalles que dio.")],
     ctx: Context,
@@ -55,7 +55,7 @@ async def crear_ticket(
 
 async def listar_tickets(
     ctx: Context,
-    clienteId: Annotated[  # noqa: N803
+    clienteId: Annotated[
         int | None,
         Field(description="Id del cliente cuyos tickets quiere ver (búsquelo con buscarCliente). "
                           "Sin él, tickets de todos los clientes.", json_schema_extra={"minimum": 1}),
@@ -93,7 +93,7 @@ async def listar_tickets(
 
 
 async def actualizar_ticket(
-    ticketId: Annotated[  # noqa: N803
+    ticketId: Annotated[
         int | str, Field(description="El ticket: su número (42) o como lo ve el cliente (\"#000042\").")
     ],
     ctx: Context,
@@ -108,7 +108,7 @@ async def actualizar_ticket(
         str | None, Field(description="Nueva prioridad: baja, media, alta o critica.",
                           json_schema_extra={"enum": list(PRIORIDADES)})
     ] = None,
-    asignadoA: Annotated[  # noqa: N803
+    asignadoA: Annotated[
         str | None, Field(description="Persona a la que se asigna (p. ej. \"Ana\"); \"\" quita la asignación.")
     ] = None,
     comentario: Annotated[
