@@ -452,7 +452,8 @@ def info(settings: Settings) -> None:
     with errores_claros():
         database = Database.from_url(settings.database_url, solo_lectura=True)
         try:
-            click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} (última: {migrate.head_revision(database)})")
+            click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} "
+                       f"(última: {migrate.head_revision(database)})")
         finally:
             database.dispose()
 

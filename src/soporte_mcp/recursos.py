@@ -32,7 +32,8 @@ async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], iden
         modelo = await app.db.run(servicio, db=app.db, llamada=origen, ident=int(ident))
     except SoporteError as exc:
         codigo = INVALID_PARAMS if isinstance(exc, Rechazo) else INTERNAL_ERROR
-        raise MCPError(code=codigo, message=exc.mensaje, data={"uri": uri, "codigo": exc.codigo, CLAVE_META: exc.codigo}) from exc
+        raise MCPError(code=codigo, message=exc.mensaje,
+                       data={"uri": uri, "codigo": exc.codigo, CLAVE_META: exc.codigo}) from exc
     return modelo.model_dump_json(indent=2)
 
 
@@ -42,7 +43,10 @@ async def cliente(id: str, ctx: Context) -> str:
 
 
 async def ticket(id: str, ctx: Context) -> str:
-    """Un ticket de soporte en JSON: título, descripción, estado, prioridad, fechas, versión y su historial de cambios."""
+    (  # the description clients read, split only to fit the line (one string, unchanged)
+        "Un ticket de soporte en JSON: título, descripción, estado, prioridad, fechas, versión y su historial "
+        "de cambios."
+    )
     return await _leer(ctx, f"ticket://{id}", ficha_ticket, id)
 
 

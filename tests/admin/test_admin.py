@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,14 +56,6 @@ def navegador(app) -> httpx2.AsyncClient:
 
 async def entrar(cliente: httpx2.AsyncClient, usuario: str = USUARIO, clave: str = CLAVE) -> httpx2.Response:
     return await cliente.post("/admin/login", data={"username": usuario, "password": clave})
-
-
-@pytest.fixture
-async def panel(settings: Settings, db: Database) -> AsyncIterator[httpx2.AsyncClient]:
-    """A browser already logged in to the panel."""
-    async with navegador(app_con_panel(settings, db)) as cliente:
-        assert (await entrar(cliente)).status_code == 302
-        yield cliente
 
 
 def id_de(db: Database, email: str) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, HistorialTicket, Pago
 from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
-from tests.admin.test_admin import USUARIO, cliente, filas_admin, panel, ticket  # noqa: F401  (panel: a fixture)
+from tests.admin.test_admin import USUARIO, cliente, filas_admin, ticket
 from tests.conftest import audit_rows, business_state
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +22,7 @@ def clave(html: str) -> str:
     return re.search(r'name="clave" value="([0-9a-f]+)"', html).group(1)
 
 
-async def anular(panel: httpx2.AsyncClient, pago_id: int, monto: str, motivo: str,  # noqa: F811
+async def anular(panel: httpx2.AsyncClient, pago_id: int, monto: str, motivo: str,
                  clave_form: str | None = None) -> httpx2.Response:
     if clave_form is None:
         clave_form = clave((await panel.get("/admin/anulacion/anular", params={"pago_id": pago_id})).text)
@@ -35,7 +35,7 @@ def anulaciones(db: Database, pago_id: int) -> list:
         return list(conn.execute(select(Anulacion.__table__).where(Anulacion.pago_id == pago_id)).all())
 
 
-async def test_a_ticket_edit_follows_the_state_table_and_lands_in_its_history(panel, db: Database) -> None:  # noqa: F811
+async def test_a_ticket_edit_follows_the_state_table_and_lands_in_its_history(panel, db: Database) -> None:
     datos = {"estado": "en_proceso", "prioridad": "alta", "asignado_a": "Ana", "save": "Save"}
     assert (await panel.post("/admin/ticket/edit/3", data=datos)).status_code == 302
     with db.lectura() as conn:
@@ -63,14 +63,14 @@ async def test_a_move_the_state_table_forbids_is_refused_in_the_panel_and_change
     assert (auditoria.resultado, auditoria.metadatos["codigo"]) == ("rechazado", "ticket_cerrado")
 
 
-async def test_the_payments_list_offers_to_reverse_each_payment(panel) -> None:  # noqa: F811
+async def test_the_payments_list_offers_to_reverse_each_payment(panel) -> None:
     pagina = (await panel.get("/admin/pago/list", params={"cliente_id": 4})).text
     assert "/admin/anulacion/anular?pago_id=12" in pagina
     formulario = (await panel.get("/admin/anulacion/anular", params={"pago_id": 12})).text
     assert 'id="pago-reversible">250.00<' in formulario and 'name="motivo"' in formulario
 
 
-async def test_a_reversal_in_the_panel_goes_through_the_service_with_its_audit_row(panel, db: Database) -> None:  # noqa: F811
+async def test_a_reversal_in_the_panel_goes_through_the_service_with_its_audit_row(panel, db: Database) -> None:
     respuesta = await anular(panel, 12, "50", "Devolución al cliente")
     assert respuesta.status_code == 303
     assert respuesta.headers["location"].endswith("/admin/pago/list?cliente_id=4")
@@ -85,7 +85,7 @@ async def test_a_reversal_in_the_panel_goes_through_the_service_with_its_audit_r
     assert "Devolución al cliente" in lista
 
 
-async def test_submitting_the_same_reversal_form_twice_reverses_once(panel, db: Database) -> None:  # noqa: F811
+async def test_submitting_the_same_reversal_form_twice_reverses_once(panel, db: Database) -> None:
     formulario = clave((await panel.get("/admin/anulacion/anular", params={"pago_id": 17})).text)
     for _ in range(2):
         assert (await anular(panel, 17, "", "Se registró por error", formulario)).status_code == 303

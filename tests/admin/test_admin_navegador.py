@@ -20,7 +20,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
@@ -90,25 +90,25 @@ def test_an_operator_finds_maria_garcia_in_a_browser_and_registers_her_payment(
         chromium.get(f"{base}/admin/login")
         chromium.find_element(By.NAME, "username").send_keys(USUARIO)
         chromium.find_element(By.NAME, "password").send_keys(CLAVE, Keys.ENTER)
-        esperar(chromium).until(EC.url_to_be(f"{base}/admin/"))
+        esperar(chromium).until(ec.url_to_be(f"{base}/admin/"))
 
         chromium.find_element(By.PARTIAL_LINK_TEXT, "Clientes").click()
-        esperar(chromium).until(EC.element_to_be_clickable((By.ID, "search-input"))).send_keys("María García",
+        esperar(chromium).until(ec.element_to_be_clickable((By.ID, "search-input"))).send_keys("María García",
                                                                                                  Keys.ENTER)
         esperar(chromium).until(lambda d: len(filas(d)) == 1 and "María García López" in filas(d)[0])
         fila = chromium.find_element(By.CSS_SELECTOR, "table tbody tr")
         fila.find_element(By.LINK_TEXT, "Ver pagos").click()
 
         titular = (By.ID, "pagos-cliente")
-        esperar(chromium).until(EC.text_to_be_present_in_element(titular, "María García López"))
+        esperar(chromium).until(ec.text_to_be_present_in_element(titular, "María García López"))
         assert chromium.find_element(By.ID, "pagos-saldo").text == "1250.00"
         chromium.find_element(By.ID, "registrar-pago").click()
-        esperar(chromium).until(EC.element_to_be_clickable((By.ID, "monto"))).send_keys("25.50")
+        esperar(chromium).until(ec.element_to_be_clickable((By.ID, "monto"))).send_keys("25.50")
         Select(chromium.find_element(By.ID, "metodo_pago")).select_by_value("efectivo")
         chromium.find_element(By.ID, "descripcion").send_keys("Pago en ventanilla (panel)")
         chromium.find_element(By.ID, "guardar-pago").click()
 
-        esperar(chromium).until(EC.text_to_be_present_in_element((By.ID, "pagos-saldo"), "1275.50"))
+        esperar(chromium).until(ec.text_to_be_present_in_element((By.ID, "pagos-saldo"), "1275.50"))
         assert any("25.50" in fila and "Pago en ventanilla (panel)" in fila for fila in filas(chromium))
 
     assert cliente(db, maria).saldo == Decimal("1275.50")

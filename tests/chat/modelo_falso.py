@@ -195,7 +195,8 @@ def _eventos(falso: ModeloFalso, paso: Texto | Llamadas, peticion: Peticion, *, 
         for indice, (nombre, argumentos) in enumerate(paso.llamadas):
             args = json.dumps(argumentos(peticion) if callable(argumentos) else argumentos, ensure_ascii=False)
             funcion = {"name": nombre, "arguments": ""}
-            yield trozo({"tool_calls": [{"index": indice, "id": falso._id_llamada(), "type": "function", "function": funcion}]})
+            yield trozo({"tool_calls": [
+                {"index": indice, "id": falso._id_llamada(), "type": "function", "function": funcion}]})
             for parte in _partir(args, 3):
                 yield trozo({"tool_calls": [{"index": indice, "function": {"arguments": parte}}]})
         yield trozo({}, "tool_calls")

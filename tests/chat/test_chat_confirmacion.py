@@ -62,7 +62,8 @@ def test_read_only_offers_the_model_only_the_read_only_tools(chat, modelo, db) -
     r = chat("-p", PETICION, "--read-only", "--yes")
 
     assert r.exit_code == 0, r.stderr
-    assert modelo.peticiones[0].herramientas == ["buscarCliente", "consultarSaldo", "listarTickets", "listarPagos", "estadisticas"]
+    assert modelo.peticiones[0].herramientas == [
+        "buscarCliente", "consultarSaldo", "listarTickets", "listarPagos", "estadisticas"]
     assert r.stdout.startswith("Resultado: Error: no hay ninguna herramienta 'registrarPago'")
     assert business_state(db) == antes
 

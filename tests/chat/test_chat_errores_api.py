@@ -49,7 +49,8 @@ def test_api_errors_in_the_chat_give_a_clear_line_and_the_chat_goes_on(chat_http
 
     assert r.exit_code == 0, r.stderr
     errores = [linea for linea in r.stderr.splitlines() if linea.startswith(("Error:", "El modelo respondió"))]
-    assert errores[0] == "Error: El modelo rechazó la clave (401): Incorrect API key provided: sk-prueba. Revise OPENAI_API_KEY."
+    assert errores[0] == ("Error: El modelo rechazó la clave (401): Incorrect API key provided: sk-prueba. "
+                          "Revise OPENAI_API_KEY.")
     assert errores[1:3] == ["El modelo respondió 429; reintento 1 de 3 en 0.0 s…",
                             "El modelo respondió 429; reintento 2 de 3 en 0.0 s…"]
     assert errores[3].startswith("Error: El modelo no respondió a tiempo (") and "--timeout" in errores[3]

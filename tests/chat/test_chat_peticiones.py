@@ -23,7 +23,8 @@ def ultimo_id(db, tabla) -> int:
 
 def pagos_desde(db, pago_id: int) -> list[tuple]:
     with db.lectura() as conn:
-        filas = conn.execute(select(Pago.cliente_id, Pago.monto, Pago.metodo_pago).where(Pago.id > pago_id).order_by(Pago.id))
+        filas = conn.execute(
+            select(Pago.cliente_id, Pago.monto, Pago.metodo_pago).where(Pago.id > pago_id).order_by(Pago.id))
         return [tuple(f) for f in filas]
 
 
@@ -46,7 +47,8 @@ def id_encontrado(p: Peticion) -> int:
 
 def busqueda(query: str) -> list:
     return [Llamadas([("buscarCliente", {"query": query})]),
-            Texto(lambda p: "Encontré a " + ", ".join(f"{c['nombre']} <{c['email']}>" for c in p.resultado()["clientes"]))]
+            Texto(lambda p: "Encontré a "
+                  + ", ".join(f"{c['nombre']} <{c['email']}>" for c in p.resultado()["clientes"]))]
 
 
 def respuesta_saldo(p: Peticion) -> str:
@@ -56,7 +58,8 @@ def respuesta_saldo(p: Peticion) -> str:
 
 def respuesta_pago(p: Peticion) -> str:
     r = p.resultado()
-    return f"Pago de ${r['monto']} ({r['metodo_pago']}) registrado; nuevo saldo de {r['cliente_nombre']}: ${r['saldo_nuevo']}."
+    return (f"Pago de ${r['monto']} ({r['metodo_pago']}) registrado; "
+            f"nuevo saldo de {r['cliente_nombre']}: ${r['saldo_nuevo']}.")
 
 
 def respuesta_ticket(p: Peticion) -> str:
@@ -83,7 +86,7 @@ def test_a_payment_request_in_one_shot_registers_it_and_answers_the_new_balance(
     assert resultado["role"] == "tool" and resultado["tool_call_id"] == llamada["tool_calls"][0]["id"]
 
 
-def test_search_then_balance_chains_buscarCliente_then_consultarSaldo(chat, modelo) -> None:
+def test_search_then_balance_chains_buscar_cliente_then_consultar_saldo(chat, modelo) -> None:
     modelo.guionar(
         Llamadas([("buscarCliente", {"query": "María García"})]),
         Llamadas([("consultarSaldo", lambda p: {"clienteId": id_encontrado(p)})]),
@@ -158,7 +161,8 @@ def test_payment_requests_raise_the_balance_by_the_amount_with_the_method_said(c
         Llamadas([("registrarPago", {"clienteId": 1, "monto": 300, "metodoPago": "transferencia"})]),
         Texto(respuesta_pago),
         Llamadas([("buscarCliente", {"query": "María García"})]),
-        Llamadas([("registrarPago", lambda p: {"clienteId": id_encontrado(p), "monto": 150, "metodoPago": "efectivo"})]),
+        Llamadas([("registrarPago",
+                   lambda p: {"clienteId": id_encontrado(p), "monto": 150, "metodoPago": "efectivo"})]),
         Texto(respuesta_pago),
     )
 

@@ -34,7 +34,8 @@ def test_a_config_with_two_stdio_servers_and_a_url_one_prefixes_the_colliding_na
         "soporte": stdio(db_url), "copia": stdio(str(copia.engine.url)), "remoto": {"url": servidor_compartido.url},
     }}))
     modelo.guionar(
-        Llamadas([("copia__registrarPago", {"clienteId": 2, "monto": 10}), ("remoto__consultarSaldo", {"clienteId": 1})]),
+        Llamadas([("copia__registrarPago", {"clienteId": 2, "monto": 10}),
+                  ("remoto__consultarSaldo", {"clienteId": 1})]),
         Texto("Hecho."),
     )
 
@@ -59,7 +60,8 @@ def test_server_url_sends_every_header_given_and_keeps_plain_names(chat_http, mo
     assert (r.exit_code, r.stdout) == (0, "850.50\n"), r.stderr
     assert modelo.peticiones[0].herramientas == TOOLS
     assert servidor_compartido.cabeceras
-    assert all(c["authorization"] == "Bearer secreto" and c["x-equipo"] == "soporte" for c in servidor_compartido.cabeceras)
+    assert all(c["authorization"] == "Bearer secreto" and c["x-equipo"] == "soporte"
+               for c in servidor_compartido.cabeceras)
 
 
 def test_an_unreachable_server_is_a_one_line_error(chat, modelo) -> None:
@@ -130,8 +132,10 @@ def test_config_entries_keep_their_settings_and_disabled_ones_are_skipped(tmp_pa
 
     local, remoto = leer_configuracion(ruta)
 
-    assert (local.nombre, local.comando.command, local.comando.args, local.comando.env) == ("local", "srv", ["serve"], {"A": "1"})
-    assert (remoto.nombre, remoto.url, dict(remoto.cabeceras)) == ("remoto", "https://h/mcp", {"Authorization": "Bearer t"})
+    assert (local.nombre, local.comando.command, local.comando.args, local.comando.env) == (
+        "local", "srv", ["serve"], {"A": "1"})
+    assert (remoto.nombre, remoto.url, dict(remoto.cabeceras)) == (
+        "remoto", "https://h/mcp", {"Authorization": "Bearer t"})
 
 
 def test_tool_names_are_kept_when_unique_and_prefixed_only_on_a_collision() -> None:

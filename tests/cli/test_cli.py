@@ -26,12 +26,14 @@ def test_seed_loads_the_demo_data_once_and_db_check_passes(db_url) -> None:
     db = Database.from_url(db_url)
     with db.lectura() as conn:
         clientes = conn.execute(select(Cliente.nombre, Cliente.saldo).order_by(Cliente.id)).all()
-        cuentas = [conn.execute(select(t.id)).all() for t in (Ticket, Pago, HistorialAccion, Anulacion, HistorialTicket)]
+        cuentas = [conn.execute(select(t.id)).all()
+                   for t in (Ticket, Pago, HistorialAccion, Anulacion, HistorialTicket)]
         estados = conn.execute(select(Ticket.estado).order_by(Ticket.id)).scalars().all()
     db.dispose()
     assert [(n, f"{s:.2f}") for n, s in clientes] == [
         ("María García López", "1250.00"), ("Juan Carlos Pérez", "850.50"), ("Ana Sofía Rodríguez", "0.00"),
-        ("Carlos Alberto Mendoza", "2100.75"), ("Lucía Fernández Silva", "450.25"), ("Roberto González Vega", "3200.00")]
+        ("Carlos Alberto Mendoza", "2100.75"), ("Lucía Fernández Silva", "450.25"),
+        ("Roberto González Vega", "3200.00")]
     assert [len(c) for c in cuentas] == [6, 17, 3, 1, 10]
     assert estados == ["abierto", "en_proceso", "abierto", "resuelto", "pendiente", "cerrado"]
     result = run("db", "check", url=db_url)

@@ -17,7 +17,8 @@ def test_upgrading_an_empty_database_gives_the_schema_of_the_models(db_url) -> N
     db = Database.from_url(db_url)
     migrate.upgrade(db)
     with db.engine.connect() as conn:
-        diferencias = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), Base.metadata)
+        diferencias = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": include_object}), Base.metadata)
     assert diferencias == []
     assert migrate.current_revision(db) == migrate.head_revision(db)
     db.dispose()
@@ -36,7 +37,8 @@ def test_server_start_creates_the_schema_on_a_fresh_sqlite_file(db_url) -> None:
 def test_sqlite_is_configured_for_a_server(db_url) -> None:
     db = Database.from_url(db_url)
     with db.engine.connect() as conn:
-        pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys", "busy_timeout")}
+        pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                   for p in ("journal_mode", "foreign_keys", "busy_timeout")}
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000}
     db.dispose()
 
@@ -81,7 +83,8 @@ def _sembrar_en_0001(db: Database) -> None:
     with db.escritura() as conn:
         conn.execute(insert(clientes), [
             {"nombre": "María García López", "email": "maria@x.ec", "telefono": None, "saldo_centavos": 125000,
-             "saldo_inicial_centavos": 75000, "fecha_registro": fecha, "activo": True, "busqueda": "maria garcia lopez maria@x.ec"},
+             "saldo_inicial_centavos": 75000, "fecha_registro": fecha, "activo": True,
+             "busqueda": "maria garcia lopez maria@x.ec"},
         ])
         conn.execute(insert(tickets), [
             {"cliente_id": 1, "titulo": "Sin conexión a INTERNET", "descripcion": "El módem parpadea",
@@ -120,7 +123,8 @@ def test_upgrading_a_database_of_revision_0001_keeps_its_data_and_can_work_it(db
         ticket = conn.execute(select(Ticket.__table__)).one()
         pago = conn.execute(select(Pago.__table__)).one()
         auditoria = conn.execute(select(HistorialAccion.__table__)).one()
-    assert (cliente.nombre, cliente.saldo, cliente.saldo_inicial) == ("María García López", Decimal("1250.00"), Decimal("750.00"))
+    assert (cliente.nombre, cliente.saldo, cliente.saldo_inicial) == (
+        "María García López", Decimal("1250.00"), Decimal("750.00"))
     assert (ticket.estado, ticket.asignado_a, ticket.version, ticket.busqueda) == (
         "en_proceso", "soporte", 1, "sin conexion a internet el modem parpadea")
     assert (pago.monto, pago.clave_idempotencia, pago.saldo_posterior) == (Decimal("500.00"), "k-1", Decimal("1250.00"))

@@ -93,7 +93,8 @@ async def test_a_held_write_lock_freezes_neither_liveness_nor_reads_and_the_wait
 
             async def pagar() -> None:
                 pago["resultado"] = await llamar(
-                    http, servidor.mcp_url, "registrarPago", {"clienteId": 2, "monto": "10.00", "metodoPago": "efectivo"}
+                    http, servidor.mcp_url, "registrarPago",
+                    {"clienteId": 2, "monto": "10.00", "metodoPago": "efectivo"},
                 )
                 pago["en"] = time.monotonic()
 

@@ -74,7 +74,8 @@ async def test_an_accepted_payment_is_written_and_audited_as_confirmed(server, d
     assert len(persona.preguntas) == 1
     assert (pago["saldo_anterior"], pago["saldo_nuevo"]) == ("850.50", "1350.50")
     fila = ultima_auditoria(db)
-    assert (fila.resultado, fila.metadatos["confirmacion"], fila.metadatos["pago_id"]) == ("ok", "confirmada", pago["pago_id"])
+    assert (fila.resultado, fila.metadatos["confirmacion"], fila.metadatos["pago_id"]) == (
+        "ok", "confirmada", pago["pago_id"])
 
 
 @MODOS
@@ -275,7 +276,8 @@ def test_one_confirmation_pays_at_most_once_even_when_presented_twice(db) -> Non
     confirmada = Confirmacion(Estado.CONFIRMADA, vista=pagos.previa_pago(db=db, cliente_id=2, monto="500").vista)
     pagos.registrar_pago(db=db, llamada=Llamada("registrarPago"), cliente_id=2, monto="500", confirmacion=confirmada)
     with pytest.raises(ConfirmacionDesactualizada):
-        pagos.registrar_pago(db=db, llamada=Llamada("registrarPago"), cliente_id=2, monto="500", confirmacion=confirmada)
+        pagos.registrar_pago(db=db, llamada=Llamada("registrarPago"), cliente_id=2, monto="500",
+                             confirmacion=confirmada)
     assert saldo(db, 2) == Decimal("1350.50")
 
 

@@ -39,14 +39,17 @@ async def test_arguments_that_do_not_fit_the_schema_are_refused_in_spanish_and_a
     assert f"«{campo}»" in texto and not any(palabra in texto for palabra in INGLES), texto
     assert business_state(db) == antes
     fila = audit_rows(db)[-1]
-    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == (herramienta, "rechazado", "argumento_invalido")
-    assert fila.tipo == ("pago" if herramienta == "registrarPago" else "creacion" if herramienta == "crearTicket" else "consulta")
+    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == (
+        herramienta, "rechazado", "argumento_invalido")
+    assert fila.tipo == (
+        "pago" if herramienta == "registrarPago" else "creacion" if herramienta == "crearTicket" else "consulta")
 
 
 async def test_an_unknown_tool_is_refused_with_its_code_and_audited(client, db) -> None:
     assert error_code(await call(client, "borrarCliente", {"clienteId": 1})) == "herramienta_desconocida"
     fila = audit_rows(db)[-1]
-    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == ("borrarCliente", "rechazado", "herramienta_desconocida")
+    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == (
+        "borrarCliente", "rechazado", "herramienta_desconocida")
 
 
 async def test_a_bug_in_a_service_is_an_internal_error_without_its_details(client, db, monkeypatch) -> None:
@@ -83,11 +86,14 @@ async def test_reading_a_resource_is_audited_like_a_tool_call(client, db) -> Non
         await client.read_resource("cliente://999")
     assert info.value.error.data["codigo"] == "cliente_no_encontrado"
     fila = audit_rows(db)[-1]
-    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == ("cliente://999", "rechazado", "cliente_no_encontrado")
+    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == (
+        "cliente://999", "rechazado", "cliente_no_encontrado")
 
 
 @pytest.mark.sqlite_only
-async def test_a_locked_database_does_not_stop_a_resource_reader_and_its_audit_row_lands_after(client, db, settings) -> None:
+async def test_a_locked_database_does_not_stop_a_resource_reader_and_its_audit_row_lands_after(
+    client, db, settings
+) -> None:
     # Issue 13: a read takes no write lock; its audit row is written behind, once the lock is free.
     from soporte_mcp.db.engine import Database
 

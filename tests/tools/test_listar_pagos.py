@@ -28,7 +28,8 @@ async def test_payments_come_newest_first_with_their_reversals_and_what_remains(
         "Lucía Fernández Silva", 2, None, "America/Guayaquil")
     reciente, anulado = r["pagos"]
     assert reciente["fecha"] > anulado["fecha"]
-    assert (anulado["id"], anulado["monto"], anulado["anulado"], anulado["reversible"]) == (9, "150.25", "50.25", "100.00")
+    assert (anulado["id"], anulado["monto"], anulado["anulado"], anulado["reversible"]) == (
+        9, "150.25", "50.25", "100.00")
     assert [a["monto"] for a in anulado["anulaciones"]] == ["50.25"]
     assert (reciente["anulado"], reciente["anulaciones"]) == ("0.00", [])
 

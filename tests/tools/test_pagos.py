@@ -21,7 +21,8 @@ def saldo(db, cliente_id: int) -> Decimal:
 
 async def test_payment_increases_balance_and_reports_before_after_and_increment(client, db) -> None:
     r = ok(await call(client, "registrarPago", {"clienteId": 2, "monto": 500}))
-    assert (r["saldo_anterior"], r["saldo_nuevo"], r["incremento"], r["monto"]) == ("850.50", "1350.50", "500.00", "500.00")
+    assert (r["saldo_anterior"], r["saldo_nuevo"], r["incremento"], r["monto"]) == (
+        "850.50", "1350.50", "500.00", "500.00")
     assert (r["metodo_pago"], r["repetido"]) == ("transferencia", False)
     assert saldo(db, 2) == Decimal("1350.50")
     assert verificar_saldos(db=db) == []
@@ -29,7 +30,8 @@ async def test_payment_increases_balance_and_reports_before_after_and_increment(
 
 @pytest.mark.parametrize(
     ("monto", "esperado"),
-    [(0.1, "0.10"), (0.2, "0.20"), ("0.30", "0.30"), (150.5, "150.50"), ("999999.99", "999999.99"), (1, "1.00"), ("$300", "300.00")],
+    [(0.1, "0.10"), (0.2, "0.20"), ("0.30", "0.30"), (150.5, "150.50"), ("999999.99", "999999.99"), (1, "1.00"),
+     ("$300", "300.00")],
 )
 async def test_amounts_are_exact_decimals_whether_json_number_or_string(client, db, monto, esperado) -> None:
     r = ok(await call(client, "registrarPago", {"clienteId": 3, "monto": monto}))
@@ -80,7 +82,8 @@ async def test_payment_and_its_audit_row_commit_together(client, db) -> None:
     assert fila.metadatos["pago_id"] == r["pago_id"]
     with db.lectura() as conn:
         pago = conn.execute(select(Pago).where(Pago.id == r["pago_id"])).one()
-    assert (pago.monto, pago.procesado_por, pago.descripcion) == (Decimal("300.00"), "pytest-client 1.0", "Pago de octubre")
+    assert (pago.monto, pago.procesado_por, pago.descripcion) == (
+        Decimal("300.00"), "pytest-client 1.0", "Pago de octubre")
 
 
 async def test_failure_inside_the_transaction_rolls_back_the_balance(client, db, monkeypatch) -> None:

@@ -22,7 +22,8 @@ async def buscar(client, query: str) -> list[dict]:
 
 async def test_que_tickets_abiertos_tiene_maria_garcia(client) -> None:
     (maria,) = await buscar(client, "María García")
-    r = ok(await call(client, "listarTickets", {"clienteId": maria["id"], "estado": ["abierto", "en_proceso", "pendiente"]}))
+    r = ok(await call(client, "listarTickets",
+                      {"clienteId": maria["id"], "estado": ["abierto", "en_proceso", "pendiente"]}))
     assert [(t["numero"], t["estado"]) for t in r["tickets"]] == [("#000001", "abierto")]
 
 
@@ -31,7 +32,8 @@ async def test_ticket_3_moves_to_en_proceso_resuelto_and_is_reopened(client, db)
     r = ok(await call(client, "actualizarTicket", {"ticketId": "#000003", "estado": "en_proceso", "asignadoA": "Ana"}))
     assert (r["ticket"]["estado"], r["ticket"]["asignado_a"]) == ("en_proceso", "Ana")
     # "Marca el ticket 3 como resuelto: se reinició el router"
-    r = ok(await call(client, "actualizarTicket", {"ticketId": 3, "estado": "resuelto", "comentario": "Se reinició el router"}))
+    r = ok(await call(client, "actualizarTicket",
+                      {"ticketId": 3, "estado": "resuelto", "comentario": "Se reinició el router"}))
     assert r["ticket"]["fecha_resolucion"] is not None and r["estados_siguientes"] == ["cerrado", "abierto"]
     # "Reabre el ticket 3, el cliente dice que sigue sin internet"
     r = ok(await call(client, "actualizarTicket", {"ticketId": 3, "estado": "abierto",
@@ -53,7 +55,8 @@ async def test_devuelvele_50_dolares_del_pago_12_a_carlos(client, db) -> None:
     pagos = ok(await call(client, "listarPagos", {"clienteId": carlos["id"]}))["pagos"]
     assert 12 in [p["id"] for p in pagos]  # payment 12 is Carlos's
     r = ok(await call(client, "anularPago", {"pagoId": 12, "monto": 50, "motivo": "Devolución al cliente"}))
-    assert (r["cliente_id"], r["monto"], r["saldo_nuevo"], r["reversible"]) == (carlos["id"], "50.00", "2050.75", "200.00")
+    assert (r["cliente_id"], r["monto"], r["saldo_nuevo"], r["reversible"]) == (
+        carlos["id"], "50.00", "2050.75", "200.00")
     assert verificar_saldos(db=db) == []
 
 

@@ -50,10 +50,11 @@ async def test_balance_requests(client, peticion, query, cliente_id, saldo) -> N
     ("peticion", "query", "args"),
     [
         ("Crea un ticket para el cliente ID 1 sobre problema de facturación", None,
-         {"clienteId": 1, "titulo": "Problema de facturación", "descripcion": "El cliente reporta un problema de facturación."}),
+         {"clienteId": 1, "titulo": "Problema de facturación",
+          "descripcion": "El cliente reporta un problema de facturación."}),
         ("El cliente 2 tiene problemas con su cuenta, crea un ticket urgente", None,
-         {"clienteId": 2, "titulo": "Problemas con su cuenta", "descripcion": "El cliente tiene problemas con su cuenta.",
-          "prioridad": "alta"}),
+         {"clienteId": 2, "titulo": "Problemas con su cuenta",
+          "descripcion": "El cliente tiene problemas con su cuenta.", "prioridad": "alta"}),
         ("Crear ticket para María García: no puede acceder a su cuenta", "María García",
          {"titulo": "No puede acceder a su cuenta", "descripcion": "La clienta no puede acceder a su cuenta."}),
     ],
@@ -64,7 +65,8 @@ async def test_ticket_requests(client, db, peticion, query, args) -> None:
     r = ok(await call(client, "crearTicket", args))
     with db.lectura() as conn:
         fila = conn.execute(select(Ticket).where(Ticket.id == r["id"])).one()
-    assert (fila.cliente_id, fila.estado, fila.prioridad) == (args["clienteId"], "abierto", args.get("prioridad", "media")), peticion
+    assert (fila.cliente_id, fila.estado, fila.prioridad) == (
+        args["clienteId"], "abierto", args.get("prioridad", "media")), peticion
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,8 @@ async def test_payment_requests(client, db, peticion, query, args, saldo_nuevo) 
     r = ok(await call(client, "registrarPago", args))
     assert r["saldo_nuevo"] == saldo_nuevo, peticion
     with db.lectura() as conn:
-        assert conn.execute(select(Cliente.saldo).where(Cliente.id == args["clienteId"])).scalar_one() == Decimal(saldo_nuevo)
+        assert (conn.execute(select(Cliente.saldo).where(Cliente.id == args["clienteId"])).scalar_one()
+                == Decimal(saldo_nuevo))
         pago = conn.execute(select(Pago).where(Pago.id == r["pago_id"])).one()
     assert pago.metodo_pago == args.get("metodoPago", "transferencia")
 

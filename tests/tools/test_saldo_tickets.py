@@ -60,14 +60,16 @@ async def test_ticket_is_created_open_with_number_and_priority(client, db) -> No
     assert (r["prioridad"], r["estado"], r["cliente_nombre"]) == ("media", "abierto", "María García López")
     assert r["numero"] == f"#{r['id']:06d}" and r["numero"] == "#000007"
     fila = audit_rows(db)[-1]
-    assert (fila.tipo, fila.herramienta, fila.cliente_id, fila.metadatos["ticket_id"]) == ("creacion", "crearTicket", 1, r["id"])
+    assert (fila.tipo, fila.herramienta, fila.cliente_id, fila.metadatos["ticket_id"]) == (
+        "creacion", "crearTicket", 1, r["id"])
     recurso = await client.read_resource(f"ticket://{r['id']}")
     assert '"titulo": "Problema de facturación"' in recurso.contents[0].text
 
 
 @pytest.mark.parametrize("prioridad", ["Alta", "CRÍTICA", "baja"])
 async def test_priority_accepts_allowed_values_in_any_case_or_accent(client, prioridad) -> None:
-    r = ok(await call(client, "crearTicket", {"clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad}))
+    r = ok(await call(client, "crearTicket",
+                      {"clienteId": 2, "titulo": "t", "descripcion": "d", "prioridad": prioridad}))
     assert r["prioridad"] in ("alta", "critica", "baja")
 
 

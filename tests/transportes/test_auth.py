@@ -93,7 +93,8 @@ async def test_a_read_token_reads_but_cannot_pay(servidor, base, tokens, modo) -
     assert business_state(base) == antes
     # The read's row is written behind (db/diferido.py): it may land after the refused payment's.
     fila = [f for f in audit_rows(base, al_menos=filas + 2) if f.herramienta == "registrarPago"][-1]
-    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == ("registrarPago", "rechazado", "permiso_denegado")
+    assert (fila.herramienta, fila.resultado, fila.metadatos["codigo"]) == (
+        "registrarPago", "rechazado", "permiso_denegado")
     assert fila.usuario == "lector (pytest-client 1.0)" and fila.ip_address == "127.0.0.1"
 
 

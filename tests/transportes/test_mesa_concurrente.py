@@ -119,6 +119,7 @@ def test_concurrent_retries_of_one_reversal_with_one_key_reverse_once(db: Databa
         resultados = list(pool.map(anular, range(16)))
     assert len({r.anulacion_id for r in resultados}) == 1 and sum(not r.repetido for r in resultados) == 1
     with db.lectura() as conn:
-        assert conn.execute(select(Anulacion.monto).where(Anulacion.pago_id == 12)).scalars().all() == [Decimal("30.00")]
+        assert conn.execute(select(Anulacion.monto).where(Anulacion.pago_id == 12)).scalars().all() == [
+            Decimal("30.00")]
         assert conn.execute(select(Cliente.saldo).where(Cliente.id == 4)).scalar_one() == Decimal("2070.75")
     assert verificar_saldos(db=db) == []

@@ -66,7 +66,8 @@ def observado(tmp_path_factory) -> Observado:
             lecturas = [muestras(http.get("/metrics", headers=con_token).text) for _ in range(6)]
             acceso = {
                 "sin_token": http.get("/metrics").status_code,
-                "token_sin_scope": http.get("/metrics", headers={"Authorization": f"Bearer {secreto['agente']}"}).status_code,
+                "token_sin_scope": http.get(
+                    "/metrics", headers={"Authorization": f"Bearer {secreto['agente']}"}).status_code,
                 "token_metrics_en_mcp": http.post("/mcp", headers=con_token | cabeceras_llamada("consultarSaldo"),
                                                   json=cuerpo_llamada("consultarSaldo", {"clienteId": 2})).status_code,
             }
@@ -115,7 +116,8 @@ def test_every_scrape_counts_each_call_once_per_tool_and_outcome_across_both_wor
     assert len(observado.pids) == 2
     for lectura in observado.lecturas:
         contadas = {
-            (herramienta, resultado): valor(lectura, "soporte_llamadas_total", herramienta=herramienta, resultado=resultado)
+            (herramienta, resultado): valor(lectura, "soporte_llamadas_total",
+                                            herramienta=herramienta, resultado=resultado)
             for herramienta, _, _ in LLAMADAS.values() for resultado in metricas.RESULTADOS
         }
         assert contadas == {clave: float(observado.esperado.get(clave, 0)) for clave in contadas}

@@ -124,4 +124,6 @@ async def test_a_write_scope_jwt_pays_and_the_audit_names_its_subject(servidor, 
 
 
 def test_a_jwt_without_the_read_scope_gets_403(servidor, emisor, claves) -> None:
-    assert llamar(servidor, token(claves[0], emisor, scope="perfil"), "consultarSaldo", {"clienteId": 1}).status_code == 403
+    assert llamar(
+        servidor, token(claves[0], emisor, scope="perfil"), "consultarSaldo", {"clienteId": 1}
+    ).status_code == 403

@@ -38,7 +38,9 @@ def test_concurrent_retries_with_one_key_pay_once(db) -> None:
     assert len({r.pago_id for r in resultados}) == 1
     assert sum(not r.repetido for r in resultados) == 1
     with db.lectura() as conn:
-        assert conn.execute(select(func.count()).select_from(Pago).where(Pago.clave_idempotencia == "misma-clave")).scalar_one() == 1
+        assert conn.execute(
+            select(func.count()).select_from(Pago).where(Pago.clave_idempotencia == "misma-clave")
+        ).scalar_one() == 1
 
 
 def test_one_key_raced_for_two_customers_pays_one_and_refuses_the_other(db) -> None:

@@ -74,7 +74,9 @@ def serve_en(url: str, *args: str) -> Iterator[subprocess.Popen[str]]:
 
 
 @pytest.mark.parametrize("permitido", [False, True], ids=["sin-allowed-host", "con-allowed-host"])
-def test_serving_beyond_loopback_without_allowed_host_warns_about_dns_rebinding(tmp_path: Path, permitido: bool) -> None:
+def test_serving_beyond_loopback_without_allowed_host_warns_about_dns_rebinding(
+    tmp_path: Path, permitido: bool
+) -> None:
     url = sembrar(tmp_path)
     extra = ("--allowed-host", "soporte.example.com") if permitido else ()
     # 0.0.0.0 only listens (nothing is sent anywhere); the warning is printed before the banner.

@@ -26,7 +26,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import func, insert, select
 
@@ -109,7 +109,7 @@ def capturar(driver: WebDriver, carpeta: Path, nombre: str) -> None:
 
 
 def no_hay_alerta(driver: WebDriver) -> bool:
-    return EC.alert_is_present()(driver) is False
+    return ec.alert_is_present()(driver) is False
 
 
 def contar(db: Database, modelo: Any, *condiciones: Any) -> int:
@@ -138,7 +138,7 @@ def test_the_card_shows_the_exact_balance_and_a_double_clicked_payment_is_regist
     capturar(chromium, capturas, "vista-cliente.png")
 
     chromium.find_element(By.ID, "registrar-pago").click()
-    monto = esperar(chromium).until(EC.element_to_be_clickable((By.ID, "pago-monto")))
+    monto = esperar(chromium).until(ec.element_to_be_clickable((By.ID, "pago-monto")))
     assert chromium.switch_to.active_element == monto  # the form opens with the focus on the amount
     monto.send_keys("25.50")
     Select(chromium.find_element(By.ID, "pago-metodo")).select_by_value("efectivo")
@@ -176,7 +176,7 @@ def test_the_card_in_dark_shows_the_servers_refusal_of_a_bad_amount_and_nothing_
     abrir_vista(chromium, servidor, anfitrion, "consultarSaldo", {"clienteId": maria}, tema="dark")
     esperar_texto(chromium, "ficha-saldo", "1250.00")
     chromium.find_element(By.ID, "registrar-pago").click()
-    esperar(chromium).until(EC.element_to_be_clickable((By.ID, "pago-monto"))).send_keys("12,50", Keys.ENTER)
+    esperar(chromium).until(ec.element_to_be_clickable((By.ID, "pago-monto"))).send_keys("12,50", Keys.ENTER)
 
     # The amount's rules live in the server: its Spanish refusal is shown, with the focus back on the amount.
     esperar(chromium).until(lambda d: "12,50" in texto_de(d, "pago-error"))
@@ -220,7 +220,7 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
     tickets_antes = contar(db, Ticket)
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "maria garcia"})
     fila = esperar(chromium).until(
-        EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{maria}']"))
+        ec.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{maria}']"))
     )
     assert "1250.00" in fila.text
     fila.click()
@@ -231,12 +231,12 @@ def test_choosing_a_customer_in_the_search_list_shows_the_card_and_a_new_ticket_
     # With the keyboard alone: Enter opens the form in its first field, Esc closes it and goes back.
     boton = chromium.find_element(By.ID, "nuevo-ticket")
     boton.send_keys(Keys.ENTER)
-    titulo = esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo")))
+    titulo = esperar(chromium).until(ec.element_to_be_clickable((By.ID, "ticket-titulo")))
     assert chromium.switch_to.active_element == titulo
     titulo.send_keys(Keys.ESCAPE)
     assert not titulo.is_displayed() and chromium.switch_to.active_element == boton
     boton.send_keys(Keys.ENTER)
-    esperar(chromium).until(EC.element_to_be_clickable((By.ID, "ticket-titulo"))).send_keys(
+    esperar(chromium).until(ec.element_to_be_clickable((By.ID, "ticket-titulo"))).send_keys(
         "No llega la factura"
     )
     chromium.find_element(By.ID, "ticket-descripcion").send_keys(
@@ -291,7 +291,7 @@ def test_a_hostile_customer_name_is_shown_as_text_and_runs_nothing(
 
     abrir_vista(chromium, servidor, anfitrion, "buscarCliente", {"query": "hostil@ejemplo.com"})
     fila = esperar(chromium).until(
-        EC.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{hostil}']"))
+        ec.element_to_be_clickable((By.CSS_SELECTOR, f".fila[data-cliente='{hostil}']"))
     )
     assert fila.find_element(By.CSS_SELECTOR, ".nombre").text == HOSTIL
     assert chromium.find_elements(By.CSS_SELECTOR, "img") == []
@@ -327,7 +327,7 @@ async def test_the_dashboard_shows_the_tools_figures_and_a_bar_per_ticket_state(
 
 
 @pytest.mark.anyio
-async def test_reversals_in_the_shape_issue_9_gives_consultarSaldo_are_shown_on_the_card_as_text(
+async def test_reversals_in_the_shape_issue_9_gives_consultar_saldo_are_shown_on_the_card_as_text(
     chromium: WebDriver,  # noqa: F811 - the fixture imported above
     client: Client,
     db: Database,

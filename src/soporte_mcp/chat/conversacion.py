@@ -181,7 +181,8 @@ class Conversacion:
         herramienta = self.ofrecidas.get(pedida.nombre)
         if herramienta is None:
             disponibles = ", ".join(self.ofrecidas) or "ninguna"
-            error = Resultado(f"no hay ninguna herramienta {pedida.nombre!r}; disponibles: {disponibles}.", es_error=True)
+            error = Resultado(f"no hay ninguna herramienta {pedida.nombre!r}; disponibles: {disponibles}.",
+                              es_error=True)
             return self._avisar_error(pedida, error)
         argumentos = _argumentos(pedida.argumentos)
         if not isinstance(argumentos, dict):

@@ -50,8 +50,8 @@ class Formularios:
         async def responder(_contexto: Any, params: ElicitRequestParams) -> ElicitResult:
             self.vistos[servidor] += 1
             if not isinstance(params, ElicitRequestFormParams):
-                click.echo(f"El servidor {servidor} pidió abrir una dirección web; soporte-chat no lo hace: se rechaza.",
-                           err=True)
+                click.echo(f"El servidor {servidor} pidió abrir una dirección web; "
+                           "soporte-chat no lo hace: se rechaza.", err=True)
                 return ElicitResult(action="decline")
             return responder_en_terminal(servidor, params, aceptar=self.aceptar)
 

@@ -129,7 +129,8 @@ class Modelo:
         self.avisar = avisar
 
     async def completar(
-        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]], al_escribir: Callable[[str], None]
+        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]],
+        al_escribir: Callable[[str], None],
     ) -> Respuesta:
         """Stream one completion, calling ``al_escribir`` with each piece of text as it arrives.
 
@@ -153,11 +154,13 @@ class Modelo:
                 raise self._traducir(exc) from exc
 
     async def _una_vez(
-        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]], al_escribir: Callable[[str], None]
+        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]],
+        al_escribir: Callable[[str], None],
     ) -> Respuesta:
         opcionales: dict[str, Any] = {"tools": list(herramientas)} if herramientas else {}
         flujo = await self.cliente.chat.completions.create(
-            model=self.nombre, messages=list(mensajes), stream=True, stream_options={"include_usage": True}, **opcionales
+            model=self.nombre, messages=list(mensajes), stream=True, stream_options={"include_usage": True},
+            **opcionales,
         )
         acumulador = Acumulador()
         async with flujo:

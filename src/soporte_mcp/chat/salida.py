@@ -154,6 +154,7 @@ def aprobar_en_terminal(herramienta: Herramienta, argumentos: Mapping[str, Any])
     except KeyboardInterrupt:
         linea = "\n"
     if not linea:
-        click.echo("\nSin respuesta (la entrada terminó): no se ejecuta. Use --yes para aprobar sin preguntar.", err=True)
+        click.echo("\nSin respuesta (la entrada terminó): no se ejecuta. Use --yes para aprobar sin preguntar.",
+                   err=True)
         return False
     return linea.strip().lower() in SI

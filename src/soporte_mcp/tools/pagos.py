@@ -65,7 +65,9 @@ async def registrar_pago(
         ),
     ] = None,
 ) -> PagoRegistrado:
-    """Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve el saldo anterior, el nuevo y el incremento.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve el saldo anterior, "
+        """el nuevo y el incremento.
 
     Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
     cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
@@ -73,6 +75,7 @@ async def registrar_pago(
     admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
     lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.
     """
+    )
     return await ejecutar(
         ctx, servicio.registrar_pago, cliente_id=clienteId, monto=monto, descripcion=descripcion,
         metodo_pago=metodoPago, clave_idempotencia=idempotencyKey,
@@ -145,7 +148,9 @@ async def anular_pago(
         ),
     ] = None,
 ) -> AnulacionRegistrada:
-    """Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el saldo anterior, el nuevo y lo que aún puede anularse.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el "
+        """saldo anterior, el nuevo y lo que aún puede anularse.
 
     Úsela cuando el usuario pida anular, revertir o devolver un pago ("se registró por error",
     "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
@@ -155,6 +160,7 @@ async def anular_pago(
     lo admite, el servidor pide al usuario que confirme la anulación en un formulario; si no la
     confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.
     """
+    )
     return await ejecutar(
         ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey,
         confirmacion=confirmacion(respuesta, pregunta_anulacion(previa)),
