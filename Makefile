@@ -122,10 +122,11 @@ run: $(VENV)/.ejecutar
 	$(VENV)/bin/soporte-mcp seed
 	$(VENV)/bin/soporte-mcp serve --transport http --host $(HOST) --port $(PORT)
 
-## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
+## First the lint (ruff check, rules in pyproject.toml), then the whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
 test: install inspector sdk-ts vistas-anfitrion navegador $(MCPB_DIR)/.installed
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \
