@@ -18,7 +18,7 @@ VISTAS_DIR := .tools/ext-apps
 VISTAS_PKGS := @modelcontextprotocol/ext-apps@2.0.4 @modelcontextprotocol/client@2.4.0 \
 	@modelcontextprotocol/core@2.4.0 zod@4.6.7 esbuild@0.28.2
 
-# The TypeScript SDK's client, driven by tests/ts/ (the confirmation form answered from Node).
+# The TypeScript SDK's client, driven by tests/interop/ts/ (the confirmation form answered from Node).
 SDK_TS_DIR := .tools/sdk-ts
 SDK_TS_PKGS := @modelcontextprotocol/sdk@1.32.2
 
@@ -65,7 +65,7 @@ vistas:
 
 ## Retake the README's screenshots of the views (docs/img/) in headless Chromium.
 capturas: install vistas-anfitrion navegador
-	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/test_vistas_navegador.py
+	SOPORTE_CAPTURAS=docs/img $(VENV)/bin/pytest -q tests/vistas/test_vistas_navegador.py
 
 $(SDK_TS_DIR)/.installed: Makefile
 	mkdir -p $(SDK_TS_DIR)
@@ -122,10 +122,11 @@ run: $(VENV)/.ejecutar
 	$(VENV)/bin/soporte-mcp seed
 	$(VENV)/bin/soporte-mcp serve --transport http --host $(HOST) --port $(PORT)
 
-## The whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
+## First the lint (ruff check, rules in pyproject.toml), then the whole test suite (unit, MCP in memory, stdio and HTTP end to end, MCP Inspector),
 ## once on SQLite and once on PostgreSQL (SOPORTE_TEST_POSTGRES_URL, default the local server).
 ## Without a PostgreSQL server that half is skipped, and says so; SOPORTE_TEST_REQUIRE_POSTGRES=1 fails instead.
 test: install inspector sdk-ts vistas-anfitrion navegador $(MCPB_DIR)/.installed
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 	@if $(VENV)/bin/python -m tests._postgres; then \
 		echo "== the same suite on PostgreSQL =="; \

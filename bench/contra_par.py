@@ -310,7 +310,10 @@ def nunca_congelado(ruta: Path, segundos: float = 3.0) -> Congelado:
 
     import threading
 
-    with arrancado("soporte-1-bloqueo", orden, env, lambda: _get_ok(f"{base}/health")), httpx2.Client(timeout=30) as http:
+    with (
+        arrancado("soporte-1-bloqueo", orden, env, lambda: _get_ok(f"{base}/health")),
+        httpx2.Client(timeout=30) as http,
+    ):
         http.post(f"{base}/mcp", json=llamada("buscarCliente", {"query": "garcia"}),
                   headers=cabeceras | {"mcp-name": "buscarCliente"})
         retenedor = subprocess.Popen([sys.executable, "-c", RETENER, str(ruta), str(segundos)],
@@ -343,7 +346,8 @@ def nunca_congelado(ruta: Path, segundos: float = 3.0) -> Congelado:
             lecturas.append((c - b) * 1000)
         retenedor.stdout.close()
         hilo.join(30)
-    return Congelado(len(vivos), max(vivos), max(lecturas), pago.get("ms", float("nan")), pago.get("ok", "sin respuesta"))
+    return Congelado(len(vivos), max(vivos), max(lecturas), pago.get("ms", float("nan")),
+                     pago.get("ok", "sin respuesta"))
 
 
 # ---- PostgreSQL: one database per size, seeded once, both servers on it ----
@@ -364,7 +368,7 @@ def pg_sembrada(clientes: int) -> str | None:
             if not existe:
                 conn.execute(text(f'CREATE DATABASE "{nombre}"'))
         admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - no server: the PostgreSQL rows say so
+    except Exception as exc:
         print(f"PostgreSQL no disponible ({exc.__class__.__name__}): sin filas de PostgreSQL", file=sys.stderr)
         return None
     url = make_url(PG_ADMIN).set(database=nombre).render_as_string(hide_password=False)

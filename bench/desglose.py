@@ -327,7 +327,7 @@ def _agrupar(stats) -> dict[str, float]:
     return {g: por_grupo[g] / total for g, _ in GRUPOS}
 
 
-def _servicio_en_bucle(url: str, segundos: float, cola) -> None:  # noqa: ANN001 - a multiprocessing queue
+def _servicio_en_bucle(url: str, segundos: float, cola) -> None:
     """In a child process: buscarCliente's service ('garcia') in a loop; puts (calls, median ms, p99 ms)."""
     from soporte_mcp.services import clientes
     from soporte_mcp.services.auditoria import Llamada

@@ -188,7 +188,7 @@ def objetivos(filas: list[Fila | FilaValor], grande: int) -> list[Objetivo]:
 def objetivos_13(informe: Informe, filas: list[Fila | FilaValor]) -> list[Objetivo]:
     """Issue 13's targets, each from ratios measured in this run (no ratio measured: not met)."""
 
-    def o(que: str, meta: str, ratios: list[float], cumple) -> Objetivo:  # noqa: ANN001
+    def o(que: str, meta: str, ratios: list[float], cumple) -> Objetivo:
         hecho = objetivo(que, meta, ratios, cumple)
         return hecho if ratios else Objetivo(que, meta, "not measured", False)
 
@@ -216,7 +216,8 @@ def objetivos_13(informe: Informe, filas: list[Fila | FilaValor]) -> list[Objeti
                  "≥ 0.4 × the no-op",
                  [p.frente_al_noop for p in pagos if not p.nuestro.fallo] if informe.pago_db_check else [],
                  lambda x: x >= 0.4))
-    repartos = [x for r in informe.par for c in r.comparaciones + ([r.pago] if r.pago else []) for x in c.nuestro.reparto]
+    repartos = [x for r in informe.par for c in r.comparaciones + ([r.pago] if r.pago else [])
+                for x in c.nuestro.reparto]
     corridas = [c.nuestro for r in informe.par for c in r.comparaciones + ([r.pago] if r.pago else [])]
     completos = all(len(w.reparto) == 2 for w in corridas)
     res.append(Objetivo(

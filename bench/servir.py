@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--http", choices=["nodelay", "h11"], default="nodelay")
     parser.add_argument(
-        "--repartir", action="store_true", help="spawn the workers as `soporte-mcp serve` does (connections handed out in turn)"
+        "--repartir", action="store_true",
+        help="spawn the workers as `soporte-mcp serve` does (connections handed out in turn)",
     )
     args = parser.parse_args()
     os.environ[ENV_HOST] = HOST

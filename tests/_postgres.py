@@ -19,7 +19,7 @@ ADMIN_URL = os.environ.get("SOPORTE_TEST_POSTGRES_URL", "postgresql+psycopg://po
 PREFIJO = "soporte_t_"
 
 
-def _admin():  # noqa: ANN202
+def _admin():
     return create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 

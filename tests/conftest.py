@@ -6,10 +6,10 @@ The backend is SQLite unless ``SOPORTE_TEST_BACKEND=postgresql`` (see tests/_pos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 import os
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def pytest_report_header() -> str:
     return f"soporte-mcp backend: {BACKEND}"
 
 
-def pytest_collection_modifyitems(items) -> None:  # noqa: ANN001
+def pytest_collection_modifyitems(items) -> None:
     if BACKEND != "sqlite":
         saltar = pytest.mark.skip(reason=f"solo SQLite (backend: {BACKEND})")
         for item in items:
@@ -65,7 +65,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:  # noqa: ANN001
+def db_url(tmp_path) -> str:
     return nueva_url(tmp_path)
 
 
@@ -75,7 +75,7 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
-def db(settings: Settings):  # noqa: ANN201
+def db(settings: Settings):
     database = Database.from_url(settings.database_url)
     migrate.upgrade(database)
     cargar_demo(db=database, zona=settings.zone, ahora=datetime.now(UTC))
@@ -84,12 +84,12 @@ def db(settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-def server(settings: Settings, db: Database):  # noqa: ANN201
+def server(settings: Settings, db: Database):
     return build_server(settings, db)
 
 
 @pytest.fixture
-async def client(server) -> AsyncIterator[Client]:  # noqa: ANN001
+async def client(server) -> AsyncIterator[Client]:
     async with Client(server, client_info=CLIENT_INFO) as c:
         yield c
 
@@ -124,7 +124,7 @@ def business_state(db: Database) -> tuple:
         )
 
 
-def audit_row_where(db: Database, cumple) -> Any:  # noqa: ANN001
+def audit_row_where(db: Database, cumple) -> Any:
     """The newest audit row that ``cumple`` accepts, waiting (bounded) for a server process's
     rows written behind; None if none comes."""
     limite = time.monotonic() + 10

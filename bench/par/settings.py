@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-SECRET_KEY = "bench-only-peer"  # noqa: S105 - a local benchmark server with no sessions or signing
+SECRET_KEY = "bench-only-peer"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "bench.par.urls"

@@ -39,7 +39,7 @@ class PagoSerializer(serializers.ModelSerializer):
 class BuscarClientes(APIView):
     """GET /clientes/buscar?q=…: active customers whose name or email contains q, the first 10."""
 
-    def get(self, request):  # noqa: ANN001, ANN201
+    def get(self, request):
         q = request.query_params.get("q", "").strip()
         encontrados = Cliente.objects.filter(Q(nombre__icontains=q) | Q(email__icontains=q), activo=True)[:10]
         datos = ClienteSerializer(encontrados, many=True).data
@@ -49,7 +49,7 @@ class BuscarClientes(APIView):
 class SaldoCliente(APIView):
     """GET /clientes/<id>/saldo: the customer, their last 5 payments and the counts consultarSaldo gives."""
 
-    def get(self, request, cliente_id: int):  # noqa: ANN001, ANN201
+    def get(self, request, cliente_id: int):
         try:
             cliente = Cliente.objects.get(pk=cliente_id)
         except Cliente.DoesNotExist:

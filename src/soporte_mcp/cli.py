@@ -268,12 +268,15 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     import uvicorn
 
     from soporte_mcp.http import (
-        MCP_PATH, NoDelayH11Protocol, app_desde_entorno, build_http_app, entorno_trabajador,
+        MCP_PATH,
+        NoDelayH11Protocol,
+        app_desde_entorno,
+        build_http_app,
+        entorno_trabajador,
     )
-    from soporte_mcp.server import build_server
-
     from soporte_mcp.observabilidad.arranque import opciones_uvicorn
     from soporte_mcp.registro import anunciar
+    from soporte_mcp.server import build_server
 
     opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
                 "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
@@ -449,7 +452,8 @@ def info(settings: Settings) -> None:
     with errores_claros():
         database = Database.from_url(settings.database_url, solo_lectura=True)
         try:
-            click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} (última: {migrate.head_revision(database)})")
+            click.echo(f"esquema: {migrate.current_revision(database) or 'vacío'} "
+                       f"(última: {migrate.head_revision(database)})")
         finally:
             database.dispose()
 

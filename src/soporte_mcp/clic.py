@@ -6,7 +6,7 @@ on any machine without one. Rather than install a ``.mo`` file and depend on ``L
 :func:`en_espanol` points those module-level names at a small table of our own. Importing
 this module does it, so a command module imports it before its decorators run
 (``version_option`` reads its help then). A text missing from the table stays English, and
-the test that walks both command trees (tests/test_clic.py) says which.
+the test that walks both command trees (tests/cli/test_clic.py) says which.
 
 Register: "usted", like every message of the project. Option help is descriptive
 ("Muestra…"), instructions are imperative in "usted" ("Pruebe…", "Indique…").
@@ -132,7 +132,7 @@ AJUSTES: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 class Comando(click.Command):
     """A click command whose usage line says ``[OPCIONES]``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", "[OPCIONES]")
         super().__init__(*args, **kwargs)
 
@@ -143,7 +143,7 @@ class Grupo(click.Group):
     command_class = Comando
     group_class = type  # subgroups are Grupo as well (click: ``type`` means "this same class")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", "[OPCIONES]")
         kwargs.setdefault("subcommand_metavar", "COMANDO [ARGS]...")
         super().__init__(*args, **kwargs)

@@ -39,15 +39,15 @@ def sse_para_formularios(server: MCPServer, app: Starlette, *, ruta: str) -> Non
     Added as a middleware, so ``app`` stays the Starlette app (its routes, the /admin mount).
     """
     manager = server.session_manager
-    admitir = manager._admit_session  # noqa: SLF001
+    admitir = manager._admit_session
 
-    def admitir_con_formularios(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def admitir_con_formularios(*args: Any, **kwargs: Any) -> Any:
         transporte = admitir(*args, **kwargs)
         if transporte is not None and _con_formularios.get():
             transporte.is_json_response_enabled = False
         return transporte
 
-    manager._admit_session = admitir_con_formularios  # noqa: SLF001
+    manager._admit_session = admitir_con_formularios
     app.add_middleware(_AperturaConFormularios, ruta=ruta)
 
 

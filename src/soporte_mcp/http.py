@@ -170,7 +170,8 @@ def seguridad_de_transporte(allowed_hosts: Sequence[str], host: str) -> Transpor
     if not allowed_hosts:
         return None
     nombres = [*allowed_hosts, *(LOOPBACK if es_loopback(host) else ())]
-    hosts = [h if ":" in h.removeprefix("[::1]") else f"{h}:*" for h in nombres] + [h.split(":")[0] for h in allowed_hosts]
+    hosts = ([h if ":" in h.removeprefix("[::1]") else f"{h}:*" for h in nombres]
+             + [h.split(":")[0] for h in allowed_hosts])
     origins = [f"{esquema}://{h}" for h in hosts for esquema in ("http", "https")]
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
 

@@ -163,7 +163,7 @@ class LimiteDeTasa:
     def __init__(
         self, app: ASGIApp, *, por_minuto: int, ruta: str, reloj: Callable[[], float] = time.monotonic,
         redis: CubetasRedis | None = None, sin_redis: str = "open",
-    ):
+    ) -> None:
         self.app = app
         self.ruta = ruta
         self.locales = CubetasLocales(por_minuto, reloj)

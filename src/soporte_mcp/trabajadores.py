@@ -29,8 +29,8 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.reduction import recv_handle, send_handle
 from contextlib import suppress
+from multiprocessing.reduction import recv_handle, send_handle
 from typing import Any
 
 import uvicorn
@@ -141,7 +141,8 @@ def _vigilar(trabajadores: list[Trabajador], contexto: Any, fabrica: str, opcion
         if t.proceso.is_alive():
             continue
         if time.monotonic() - t.inicio < VIDA_MINIMA_S:
-            raise SystemExit(f"el proceso de trabajo {i} terminó al arrancar (código {t.proceso.exitcode}); vea el error arriba")
+            raise SystemExit(f"el proceso de trabajo {i} terminó al arrancar (código {t.proceso.exitcode}); "
+                             "vea el error arriba")
         log.error("el proceso de trabajo %d terminó (código %s); se arranca otro", i, t.proceso.exitcode)
         t.canal.close()
         trabajadores[i] = Trabajador(contexto, i, fabrica, opciones)

@@ -55,7 +55,7 @@ class Chat:
 
 
 @pytest.fixture
-def chat(modelo: ModeloFalso, db_url: str, db: Database) -> Chat:  # noqa: ARG001  (db: the demo data must exist)
+def chat(modelo: ModeloFalso, db_url: str, db: Database) -> Chat:
     """soporte-chat in its default mode: the bundled server over stdio on the demo database."""
     return Chat(modelo, db_url)
 
@@ -91,7 +91,7 @@ def saldo(db: Database, cliente_id: int) -> Decimal:
 
 
 @pytest.fixture
-def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+def web(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:
     """``soporte-chat web`` on the demo database with one operator account (so login is required)."""
     from tests.chat.web_en_marcha import chat_web, crear_cuenta
 

@@ -41,7 +41,7 @@ class Peticion:
         ultimo = max((i for i, m in enumerate(self.mensajes) if m.get("tool_calls")), default=-1)
         return [m["content"] for m in self.mensajes[ultimo + 1:] if m["role"] == "tool"]
 
-    def resultado(self) -> Any:  # noqa: ANN401
+    def resultado(self) -> Any:
         """The last tool result, parsed as JSON."""
         return json.loads(self.resultados()[-1])
 
@@ -138,7 +138,7 @@ class ModeloFalso:
 class _Manejador(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         falso: ModeloFalso = self.server.falso  # type: ignore[attr-defined]
         cuerpo = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         peticion = Peticion(self.path, cuerpo, {k.lower(): v for k, v in self.headers.items()})
@@ -195,7 +195,8 @@ def _eventos(falso: ModeloFalso, paso: Texto | Llamadas, peticion: Peticion, *, 
         for indice, (nombre, argumentos) in enumerate(paso.llamadas):
             args = json.dumps(argumentos(peticion) if callable(argumentos) else argumentos, ensure_ascii=False)
             funcion = {"name": nombre, "arguments": ""}
-            yield trozo({"tool_calls": [{"index": indice, "id": falso._id_llamada(), "type": "function", "function": funcion}]})
+            yield trozo({"tool_calls": [
+                {"index": indice, "id": falso._id_llamada(), "type": "function", "function": funcion}]})
             for parte in _partir(args, 3):
                 yield trozo({"tool_calls": [{"index": indice, "function": {"arguments": parte}}]})
         yield trozo({}, "tool_calls")

@@ -38,7 +38,7 @@ def servidor_en_hilo(settings: Settings, db: Database) -> Iterator[ServidorEnHil
     servidor = ServidorEnHilo(f"http://{HOST}:{puerto}{MCP_PATH}")
     app = build_http_app(build_server(settings, db), db, host=HOST)
 
-    async def registrar(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401
+    async def registrar(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             servidor.cabeceras.append({k.decode().lower(): v.decode() for k, v in scope["headers"]})
         await app(scope, receive, send)
@@ -48,7 +48,7 @@ def servidor_en_hilo(settings: Settings, db: Database) -> Iterator[ServidorEnHil
 
 
 @contextmanager
-def en_hilo(app: Any, puerto: int) -> Iterator[None]:  # noqa: ANN401  (an ASGI app)
+def en_hilo(app: Any, puerto: int) -> Iterator[None]:
     """Serve ``app`` with uvicorn on ``puerto`` of loopback, in a thread, until the block ends."""
     uvi = uvicorn.Server(uvicorn.Config(app, host=HOST, port=puerto, log_level="warning", lifespan="on"))
     hilo = threading.Thread(target=uvi.run, daemon=True)

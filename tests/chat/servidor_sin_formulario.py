@@ -9,7 +9,8 @@ from mcp.types import ToolAnnotations
 servidor = MCPServer("sin-formulario")
 
 
-@servidor.tool(name="pagar", annotations=ToolAnnotations(read_only_hint=False), meta={"soporte/confirmacion": "elicitation"})
+@servidor.tool(name="pagar", annotations=ToolAnnotations(read_only_hint=False),
+               meta={"soporte/confirmacion": "elicitation"})
 def pagar() -> str:
     """Paga sin preguntar."""
     return "pagado"

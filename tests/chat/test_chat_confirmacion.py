@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
-from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Llamadas, Texto
 from tests.conftest import business_state
 
@@ -15,11 +13,11 @@ TICKET = Llamadas([("crearTicket", {"clienteId": 2, "titulo": "Sin servicio", "d
 PETICION_TICKET = "Abre un ticket para el cliente 2: no tiene internet"
 
 
-def eco_del_resultado(p) -> str:  # noqa: ANN001
+def eco_del_resultado(p) -> str:
     return "Resultado: " + p.resultados()[-1]
 
 
-def test_a_yes_typed_at_the_confirmation_runs_the_tool(chat, modelo, db) -> None:  # noqa: ANN001
+def test_a_yes_typed_at_the_confirmation_runs_the_tool(chat, modelo, db) -> None:
     # crearTicket: its server does not ask for it (registrarPago's form is in test_chat_formulario.py).
     tickets = business_state(db)[2]
     modelo.guionar(TICKET, Texto(lambda p: f"Ticket {p.resultado()['numero']} creado."))
@@ -32,7 +30,7 @@ def test_a_yes_typed_at_the_confirmation_runs_the_tool(chat, modelo, db) -> None
     assert business_state(db)[2] == tickets + 1
 
 
-def test_a_no_goes_back_to_the_model_as_a_refusal_and_changes_nothing(chat, modelo, db) -> None:  # noqa: ANN001
+def test_a_no_goes_back_to_the_model_as_a_refusal_and_changes_nothing(chat, modelo, db) -> None:
     antes = business_state(db)
     modelo.guionar(TICKET, Texto("De acuerdo, no abro el ticket."))
 
@@ -45,7 +43,7 @@ def test_a_no_goes_back_to_the_model_as_a_refusal_and_changes_nothing(chat, mode
     assert rechazo.startswith("El usuario no autorizó ejecutar crearTicket")
 
 
-def test_without_a_terminal_to_ask_a_writing_tool_is_refused_and_yes_is_suggested(chat, modelo, db) -> None:  # noqa: ANN001
+def test_without_a_terminal_to_ask_a_writing_tool_is_refused_and_yes_is_suggested(chat, modelo, db) -> None:
     antes = business_state(db)
     modelo.guionar(TICKET, Texto("No se abrió el ticket."))
 
@@ -57,19 +55,20 @@ def test_without_a_terminal_to_ask_a_writing_tool_is_refused_and_yes_is_suggeste
     assert modelo.peticiones[1].resultados()[0].startswith("El usuario no autorizó")
 
 
-def test_read_only_offers_the_model_only_the_read_only_tools(chat, modelo, db) -> None:  # noqa: ANN001
+def test_read_only_offers_the_model_only_the_read_only_tools(chat, modelo, db) -> None:
     antes = business_state(db)
     modelo.guionar(PAGO, Texto(eco_del_resultado))  # a model that calls a tool it was not offered
 
     r = chat("-p", PETICION, "--read-only", "--yes")
 
     assert r.exit_code == 0, r.stderr
-    assert modelo.peticiones[0].herramientas == ["buscarCliente", "consultarSaldo", "listarTickets", "listarPagos", "estadisticas"]
+    assert modelo.peticiones[0].herramientas == [
+        "buscarCliente", "consultarSaldo", "listarTickets", "listarPagos", "estadisticas"]
     assert r.stdout.startswith("Resultado: Error: no hay ninguna herramienta 'registrarPago'")
     assert business_state(db) == antes
 
 
-def test_all_nine_tools_are_offered_by_default(chat_http, modelo) -> None:  # noqa: ANN001
+def test_all_nine_tools_are_offered_by_default(chat_http, modelo) -> None:
     modelo.guionar(Texto("Hola."))
 
     chat_http("-p", "Hola")
@@ -79,7 +78,7 @@ def test_all_nine_tools_are_offered_by_default(chat_http, modelo) -> None:  # no
         "listarPagos", "anularPago", "estadisticas"]
 
 
-def test_a_tool_error_goes_back_to_the_model_as_the_result_and_the_chat_goes_on(chat_http, modelo) -> None:  # noqa: ANN001
+def test_a_tool_error_goes_back_to_the_model_as_the_result_and_the_chat_goes_on(chat_http, modelo) -> None:
     modelo.guionar(
         Llamadas([("consultarSaldo", {"clienteId": 99})]), Texto("No existe el cliente 99."),
         Llamadas([("consultarSaldo", {"clienteId": 2})]), Texto(lambda p: f"Saldo: ${p.resultado()['saldo']}"),
@@ -94,7 +93,7 @@ def test_a_tool_error_goes_back_to_the_model_as_the_result_and_the_chat_goes_on(
     assert "No existe el cliente 99." in r.stdout and "Saldo: $850.50" in r.stdout
 
 
-def test_parallel_tool_calls_each_get_their_result_in_order(chat_http, modelo) -> None:  # noqa: ANN001
+def test_parallel_tool_calls_each_get_their_result_in_order(chat_http, modelo) -> None:
     modelo.guionar(
         Llamadas([("consultarSaldo", {"clienteId": 1}), ("consultarSaldo", {"clienteId": 2})]),
         Texto("Listo."),
@@ -108,7 +107,7 @@ def test_parallel_tool_calls_each_get_their_result_in_order(chat_http, modelo) -
     assert [json.loads(m["content"])["saldo"] for m in resultados] == ["1250.00", "850.50"]
 
 
-def test_arguments_that_are_not_a_json_object_are_an_error_result(chat_http, modelo) -> None:  # noqa: ANN001
+def test_arguments_that_are_not_a_json_object_are_an_error_result(chat_http, modelo) -> None:
     modelo.guionar(Llamadas([("consultarSaldo", [1, 2])]), Texto(eco_del_resultado))  # type: ignore[list-item]
 
     r = chat_http("-p", "Saldo")
@@ -116,7 +115,7 @@ def test_arguments_that_are_not_a_json_object_are_an_error_result(chat_http, mod
     assert r.stdout.startswith("Resultado: Error: los argumentos de consultarSaldo no son un objeto JSON")
 
 
-def test_the_tool_round_limit_stops_the_turn_with_a_clear_message(chat_http, modelo) -> None:  # noqa: ANN001
+def test_the_tool_round_limit_stops_the_turn_with_a_clear_message(chat_http, modelo) -> None:
     estadisticas = Llamadas([("estadisticas", {})])
     modelo.guionar(estadisticas, estadisticas, estadisticas, Texto("nunca llega"))
 

@@ -21,7 +21,7 @@ PAGO = Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})])
 PETICION = "Registra un pago de $500 para el cliente 2"
 
 
-def test_the_servers_form_is_shown_and_a_yes_pays_without_a_second_question(chat, modelo, db) -> None:  # noqa: ANN001
+def test_the_servers_form_is_shown_and_a_yes_pays_without_a_second_question(chat, modelo, db) -> None:
     modelo.guionar(PAGO, Texto(lambda p: f"Nuevo saldo: ${p.resultado()['saldo_nuevo']}"))
 
     r = chat("-i", input=f"{PETICION}\ns\n/exit\n")
@@ -35,7 +35,7 @@ def test_the_servers_form_is_shown_and_a_yes_pays_without_a_second_question(chat
     assert audit_rows(db)[-1].metadatos["confirmacion"] == "confirmada"
 
 
-def test_a_no_at_the_form_writes_nothing_and_the_model_hears_it_was_not_confirmed(chat, modelo, db) -> None:  # noqa: ANN001
+def test_a_no_at_the_form_writes_nothing_and_the_model_hears_it_was_not_confirmed(chat, modelo, db) -> None:
     antes = business_state(db)
     modelo.guionar(PAGO, Texto("De acuerdo, no registro el pago."))
 
@@ -49,7 +49,7 @@ def test_a_no_at_the_form_writes_nothing_and_the_model_hears_it_was_not_confirme
     assert audit_rows(db)[-1].metadatos["confirmacion"] == "rechazada"
 
 
-def test_yes_accepts_the_form_without_asking(chat, modelo, db) -> None:  # noqa: ANN001
+def test_yes_accepts_the_form_without_asking(chat, modelo, db) -> None:
     modelo.guionar(PAGO, Texto("Hecho."))
 
     r = chat("-p", PETICION, "--yes")
@@ -60,7 +60,7 @@ def test_yes_accepts_the_form_without_asking(chat, modelo, db) -> None:  # noqa:
     assert audit_rows(db)[-1].metadatos["confirmacion"] == "confirmada"
 
 
-def test_one_shot_with_nobody_to_answer_declines_the_form_and_suggests_yes(chat, modelo, db) -> None:  # noqa: ANN001
+def test_one_shot_with_nobody_to_answer_declines_the_form_and_suggests_yes(chat, modelo, db) -> None:
     antes = business_state(db)
     modelo.guionar(PAGO, Texto("No se registró."))
 
@@ -73,7 +73,7 @@ def test_one_shot_with_nobody_to_answer_declines_the_form_and_suggests_yes(chat,
 
 
 def test_a_server_that_claims_to_confirm_and_does_not_ask_loses_the_chats_trust(
-    chat, modelo, tmp_path: Path  # noqa: ANN001
+    chat, modelo, tmp_path: Path
 ) -> None:
     config = tmp_path / "servidores.json"
     guion = str(Path(__file__).with_name("servidor_sin_formulario.py"))
@@ -102,7 +102,7 @@ FORMULARIO = ElicitRequestFormParams(message="¿Seguro?\x1b[2J", requested_schem
 })
 
 
-def _responder(monkeypatch: pytest.MonkeyPatch, entrada: str, *, aceptar: bool = False):  # noqa: ANN202
+def _responder(monkeypatch: pytest.MonkeyPatch, entrada: str, *, aceptar: bool = False):
     monkeypatch.setattr(sys, "stdin", io.StringIO(entrada))
     return responder_en_terminal("demo", FORMULARIO, aceptar=aceptar)
 

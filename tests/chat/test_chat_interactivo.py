@@ -33,7 +33,7 @@ def test_the_command_and_every_option_have_help_text() -> None:
     assert "Ejemplos:" in r.output and "Ollama" in r.output
 
 
-def test_slash_commands_list_tools_clear_the_history_and_leave(chat_http, modelo) -> None:  # noqa: ANN001
+def test_slash_commands_list_tools_clear_the_history_and_leave(chat_http, modelo) -> None:
     modelo.guionar(Texto("Hola."), Texto("Adiós."))
 
     r = chat_http("-i", input="/help\n/tools\nhola\n/clear\nadiós\n/nada\n/exit\nesto no se lee\n")
@@ -48,7 +48,7 @@ def test_slash_commands_list_tools_clear_the_history_and_leave(chat_http, modelo
     assert len(modelo.peticiones) == 2
 
 
-def test_the_chat_ends_at_the_end_of_input(chat_http, modelo) -> None:  # noqa: ANN001
+def test_the_chat_ends_at_the_end_of_input(chat_http, modelo) -> None:
     modelo.guionar(Texto("Hola."))
 
     r = chat_http("-i", input="hola\n")
@@ -70,7 +70,7 @@ def leer_hasta(fd: int, esperado: bytes) -> bytes:
     return visto
 
 
-def test_ctrl_c_stops_the_answer_and_keeps_the_conversation(modelo, servidor_compartido) -> None:  # noqa: ANN001
+def test_ctrl_c_stops_the_answer_and_keeps_the_conversation(modelo, servidor_compartido) -> None:
     modelo.guionar(Colgar(texto="Empiezo a responder"), Texto("Segunda respuesta."))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPORTE_", "OPENAI_"))}
     env |= {"OPENAI_API_KEY": CLAVE, "OPENAI_BASE_URL": modelo.url}

@@ -51,7 +51,7 @@ def primero_del_mes() -> str:
     return datetime.now(ZoneInfo("America/Guayaquil")).date().replace(day=1).isoformat()
 
 
-def test_the_desk_requests_work_through_the_chat_and_each_change_is_confirmed(chat, modelo, db) -> None:  # noqa: ANN001
+def test_the_desk_requests_work_through_the_chat_and_each_change_is_confirmed(chat, modelo, db) -> None:
     modelo.guionar(
         # ¿Qué tickets abiertos tiene María García?
         Llamadas([("buscarCliente", {"query": "María García"})]),
@@ -118,7 +118,7 @@ def test_the_desk_requests_work_through_the_chat_and_each_change_is_confirmed(ch
     assert verificar_saldos(db=db) == [] and verificar_anulaciones(db=db) == []
 
 
-def test_a_reversal_refused_at_the_prompt_reverses_nothing(chat, modelo, db) -> None:  # noqa: ANN001
+def test_a_reversal_refused_at_the_prompt_reverses_nothing(chat, modelo, db) -> None:
     modelo.guionar(Llamadas([("anularPago", {"pagoId": 17, "motivo": "Se registró por error"})]),
                    Texto("De acuerdo, no anulo el pago."))
 
@@ -131,7 +131,7 @@ def test_a_reversal_refused_at_the_prompt_reverses_nothing(chat, modelo, db) -> 
     assert anulado(db, 17) == Decimal("0.00") and saldo(db, 6) == Decimal("3200.00")
 
 
-def test_read_only_chat_offers_the_lists_but_not_the_changes(chat, modelo) -> None:  # noqa: ANN001
+def test_read_only_chat_offers_the_lists_but_not_the_changes(chat, modelo) -> None:
     modelo.guionar(Texto("Solo puedo consultar."))
 
     r = chat("-p", "Anula el pago 17", "--read-only")
@@ -142,7 +142,7 @@ def test_read_only_chat_offers_the_lists_but_not_the_changes(chat, modelo) -> No
     assert not {"actualizarTicket", "anularPago"} & set(ofrecidas)
 
 
-def test_the_system_prompt_says_when_to_list_before_acting_and_what_today_is(chat, modelo) -> None:  # noqa: ANN001
+def test_the_system_prompt_says_when_to_list_before_acting_and_what_today_is(chat, modelo) -> None:
     modelo.guionar(Texto("Hola."))
 
     chat("-p", "Hola")
@@ -152,7 +152,7 @@ def test_the_system_prompt_says_when_to_list_before_acting_and_what_today_is(cha
     assert f"Hoy es {datetime.now().astimezone().date().isoformat()}" in sistema
 
 
-def pagos_del_mes(db, cliente_id: int) -> list[tuple[int, Decimal]]:  # noqa: ANN001
+def pagos_del_mes(db, cliente_id: int) -> list[tuple[int, Decimal]]:
     zona = ZoneInfo("America/Guayaquil")
     inicio = datetime.now(zona).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with db.lectura() as conn:
@@ -161,7 +161,7 @@ def pagos_del_mes(db, cliente_id: int) -> list[tuple[int, Decimal]]:  # noqa: AN
         return [tuple(f) for f in filas]
 
 
-def ticket_y_historial(db, ticket_id: int):  # noqa: ANN001, ANN201
+def ticket_y_historial(db, ticket_id: int):
     with db.lectura() as conn:
         ticket = conn.execute(select(Ticket.__table__).where(Ticket.id == ticket_id)).one()
         t = HistorialTicket.__table__
@@ -170,6 +170,6 @@ def ticket_y_historial(db, ticket_id: int):  # noqa: ANN001, ANN201
         return ticket, [tuple(f) for f in filas]
 
 
-def anulado(db, pago_id: int) -> Decimal:  # noqa: ANN001
+def anulado(db, pago_id: int) -> Decimal:
     with db.lectura() as conn:
         return sum(conn.execute(select(Anulacion.monto).where(Anulacion.pago_id == pago_id)).scalars(), Decimal("0.00"))

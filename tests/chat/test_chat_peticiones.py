@@ -16,18 +16,19 @@ from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Llamadas, ModeloFalso, Peticion, Texto
 
 
-def ultimo_id(db, tabla) -> int:  # noqa: ANN001
+def ultimo_id(db, tabla) -> int:
     with db.lectura() as conn:
         return conn.execute(select(func.max(tabla.id))).scalar_one()
 
 
-def pagos_desde(db, pago_id: int) -> list[tuple]:  # noqa: ANN001
+def pagos_desde(db, pago_id: int) -> list[tuple]:
     with db.lectura() as conn:
-        filas = conn.execute(select(Pago.cliente_id, Pago.monto, Pago.metodo_pago).where(Pago.id > pago_id).order_by(Pago.id))
+        filas = conn.execute(
+            select(Pago.cliente_id, Pago.monto, Pago.metodo_pago).where(Pago.id > pago_id).order_by(Pago.id))
         return [tuple(f) for f in filas]
 
 
-def tickets_desde(db, ticket_id: int) -> list[tuple]:  # noqa: ANN001
+def tickets_desde(db, ticket_id: int) -> list[tuple]:
     with db.lectura() as conn:
         filas = conn.execute(select(Ticket.cliente_id, Ticket.prioridad, Ticket.estado).where(Ticket.id > ticket_id)
                              .order_by(Ticket.id))
@@ -46,7 +47,8 @@ def id_encontrado(p: Peticion) -> int:
 
 def busqueda(query: str) -> list:
     return [Llamadas([("buscarCliente", {"query": query})]),
-            Texto(lambda p: "Encontré a " + ", ".join(f"{c['nombre']} <{c['email']}>" for c in p.resultado()["clientes"]))]
+            Texto(lambda p: "Encontré a "
+                  + ", ".join(f"{c['nombre']} <{c['email']}>" for c in p.resultado()["clientes"]))]
 
 
 def respuesta_saldo(p: Peticion) -> str:
@@ -56,7 +58,8 @@ def respuesta_saldo(p: Peticion) -> str:
 
 def respuesta_pago(p: Peticion) -> str:
     r = p.resultado()
-    return f"Pago de ${r['monto']} ({r['metodo_pago']}) registrado; nuevo saldo de {r['cliente_nombre']}: ${r['saldo_nuevo']}."
+    return (f"Pago de ${r['monto']} ({r['metodo_pago']}) registrado; "
+            f"nuevo saldo de {r['cliente_nombre']}: ${r['saldo_nuevo']}.")
 
 
 def respuesta_ticket(p: Peticion) -> str:
@@ -68,7 +71,7 @@ def conversacion(*peticiones: str) -> str:
     return "\n".join(peticiones) + "\n/exit\n"
 
 
-def test_a_payment_request_in_one_shot_registers_it_and_answers_the_new_balance(chat, modelo, db) -> None:  # noqa: ANN001
+def test_a_payment_request_in_one_shot_registers_it_and_answers_the_new_balance(chat, modelo, db) -> None:
     antes = ultimo_id(db, Pago)
     modelo.guionar(Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})]), Texto(respuesta_pago))
 
@@ -83,7 +86,7 @@ def test_a_payment_request_in_one_shot_registers_it_and_answers_the_new_balance(
     assert resultado["role"] == "tool" and resultado["tool_call_id"] == llamada["tool_calls"][0]["id"]
 
 
-def test_search_then_balance_chains_buscarCliente_then_consultarSaldo(chat, modelo) -> None:  # noqa: ANN001
+def test_search_then_balance_chains_buscar_cliente_then_consultar_saldo(chat, modelo) -> None:
     modelo.guionar(
         Llamadas([("buscarCliente", {"query": "María García"})]),
         Llamadas([("consultarSaldo", lambda p: {"clienteId": id_encontrado(p)})]),
@@ -99,7 +102,7 @@ def test_search_then_balance_chains_buscarCliente_then_consultarSaldo(chat, mode
     assert "¿Ejecutar" not in r.stderr  # read-only tools never ask
 
 
-def test_search_and_balance_requests_answer_with_the_demo_data(chat, modelo) -> None:  # noqa: ANN001
+def test_search_and_balance_requests_answer_with_the_demo_data(chat, modelo) -> None:
     modelo.guionar(
         *busqueda("María García"), *busqueda("juan.perez@empresa.com"), *busqueda("Ana Rodríguez"),
         Llamadas([("buscarCliente", {"query": "María García López"})]),
@@ -125,7 +128,7 @@ def test_search_and_balance_requests_answer_with_the_demo_data(chat, modelo) -> 
     ]
 
 
-def test_ticket_requests_open_tickets_for_the_right_customers(chat, modelo, db) -> None:  # noqa: ANN001
+def test_ticket_requests_open_tickets_for_the_right_customers(chat, modelo, db) -> None:
     antes = ultimo_id(db, Ticket)
     modelo.guionar(
         Llamadas([("crearTicket", {"clienteId": 1, "titulo": "Problema de facturación",
@@ -152,13 +155,14 @@ def test_ticket_requests_open_tickets_for_the_right_customers(chat, modelo, db) 
         assert f"Ticket #{n:06d} creado para {nombre} (prioridad {prioridad})." in r.stdout
 
 
-def test_payment_requests_raise_the_balance_by_the_amount_with_the_method_said(chat, modelo, db) -> None:  # noqa: ANN001
+def test_payment_requests_raise_the_balance_by_the_amount_with_the_method_said(chat, modelo, db) -> None:
     antes = ultimo_id(db, Pago)
     modelo.guionar(
         Llamadas([("registrarPago", {"clienteId": 1, "monto": 300, "metodoPago": "transferencia"})]),
         Texto(respuesta_pago),
         Llamadas([("buscarCliente", {"query": "María García"})]),
-        Llamadas([("registrarPago", lambda p: {"clienteId": id_encontrado(p), "monto": 150, "metodoPago": "efectivo"})]),
+        Llamadas([("registrarPago",
+                   lambda p: {"clienteId": id_encontrado(p), "monto": 150, "metodoPago": "efectivo"})]),
         Texto(respuesta_pago),
     )
 
@@ -172,7 +176,7 @@ def test_payment_requests_raise_the_balance_by_the_amount_with_the_method_said(c
     assert saldo(db, 1) == Decimal("1700.00")
 
 
-def test_statistics_requests_answer_with_the_real_counts(chat, modelo) -> None:  # noqa: ANN001
+def test_statistics_requests_answer_with_the_real_counts(chat, modelo) -> None:
     estadisticas = Llamadas([("estadisticas", {})])
     modelo.guionar(
         estadisticas, Texto(lambda p: "Clientes: {c[total]}; tickets abiertos: {t[abiertos]}.".format(

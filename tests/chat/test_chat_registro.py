@@ -19,7 +19,7 @@ TUTEO = re.compile(
 )
 
 
-def test_the_model_gets_a_system_prompt_in_usted_asking_for_usted(chat_http, modelo) -> None:  # noqa: ANN001
+def test_the_model_gets_a_system_prompt_in_usted_asking_for_usted(chat_http, modelo) -> None:
     modelo.guionar(Texto("Hola."))
 
     chat_http("-p", "Hola")
@@ -31,7 +31,7 @@ def test_the_model_gets_a_system_prompt_in_usted_asking_for_usted(chat_http, mod
     assert TUTEO.findall(sistema["content"]) == []  # the server's instructions are part of it
 
 
-def test_help_in_the_chat_is_in_usted(chat_http) -> None:  # noqa: ANN001
+def test_help_in_the_chat_is_in_usted(chat_http) -> None:
     r = chat_http("-i", input="/help\n/exit\n")
 
     assert AYUDA in r.stdout and TUTEO.findall(r.stdout) == []

@@ -13,7 +13,7 @@ from tests.chat.modelo_falso import Llamadas, Texto
 SALDO = Llamadas([("consultarSaldo", {"clienteId": 1})], texto="Voy a consultar el saldo.")
 
 
-def test_one_shot_prints_only_the_final_answer_and_shows_the_tools_on_stderr(chat_http, modelo) -> None:  # noqa: ANN001
+def test_one_shot_prints_only_the_final_answer_and_shows_the_tools_on_stderr(chat_http, modelo) -> None:
     modelo.guionar(SALDO, Texto(lambda p: f"Saldo: **${p.resultado()['saldo']}**"))
 
     r = chat_http("-p", "Saldo del cliente 1")
@@ -23,7 +23,7 @@ def test_one_shot_prints_only_the_final_answer_and_shows_the_tools_on_stderr(cha
     assert r.stderr.splitlines()[2].startswith('  ← {"cliente": {"id": 1, "nombre": "María García López"')
 
 
-def test_a_request_piped_on_stdin_is_answered_once(chat_http, modelo) -> None:  # noqa: ANN001
+def test_a_request_piped_on_stdin_is_answered_once(chat_http, modelo) -> None:
     modelo.guionar(Texto("Hay 6 clientes."))
 
     r = chat_http(input="¿Cuántos clientes hay en total?\n")
@@ -32,7 +32,7 @@ def test_a_request_piped_on_stdin_is_answered_once(chat_http, modelo) -> None:  
     assert modelo.peticiones[0].mensajes[-1] == {"role": "user", "content": "¿Cuántos clientes hay en total?"}
 
 
-def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, modelo) -> None:  # noqa: ANN001
+def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, modelo) -> None:
     modelo.guionar(SALDO, Llamadas([("consultarSaldo", {"clienteId": 99})]), Texto("Listo."))
 
     r = chat_http("-p", "Saldos", "--json")
@@ -50,14 +50,14 @@ def test_json_prints_the_answer_and_every_tool_call_with_its_result(chat_http, m
     assert mal["resultado"].startswith("Error: No existe un cliente con id 99")
 
 
-def test_json_needs_a_one_shot_request(chat_http) -> None:  # noqa: ANN001
+def test_json_needs_a_one_shot_request(chat_http) -> None:
     r = chat_http("-i", "--json")
 
     assert (r.exit_code, r.stdout) == (2, "")
     assert "--json necesita una petición única" in r.stderr
 
 
-def test_an_empty_request_is_a_usage_error(chat_http) -> None:  # noqa: ANN001
+def test_an_empty_request_is_a_usage_error(chat_http) -> None:
     for r in (chat_http(input="  \n"), chat_http("-p", "")):
         assert r.exit_code == 2
         assert r.stderr.strip().splitlines()[-1].startswith("Error: La petición está vacía")
@@ -92,7 +92,7 @@ def test_a_one_shot_answer_is_rendered_as_markdown_on_a_terminal() -> None:
     assert "#" not in destino.getvalue() and "$1250.00" in destino.getvalue()
 
 
-def test_piped_output_is_the_plain_markdown_text(chat_http, modelo) -> None:  # noqa: ANN001
+def test_piped_output_is_the_plain_markdown_text(chat_http, modelo) -> None:
     modelo.guionar(Texto("El saldo es **$1250.00**.\n\n- uno", trozos=5))
 
     r = chat_http("-i", input="saldo\n/exit\n")

@@ -26,7 +26,7 @@ def stdio(db_url: str) -> dict:
 
 
 def test_a_config_with_two_stdio_servers_and_a_url_one_prefixes_the_colliding_names(
-    chat, modelo, db, db_url, servidor_compartido, tmp_path  # noqa: ANN001
+    chat, modelo, db, db_url, servidor_compartido, tmp_path
 ) -> None:
     _, copia = base_demo(tmp_path / "copia")
     config = tmp_path / "claude_desktop_config.json"
@@ -34,7 +34,8 @@ def test_a_config_with_two_stdio_servers_and_a_url_one_prefixes_the_colliding_na
         "soporte": stdio(db_url), "copia": stdio(str(copia.engine.url)), "remoto": {"url": servidor_compartido.url},
     }}))
     modelo.guionar(
-        Llamadas([("copia__registrarPago", {"clienteId": 2, "monto": 10}), ("remoto__consultarSaldo", {"clienteId": 1})]),
+        Llamadas([("copia__registrarPago", {"clienteId": 2, "monto": 10}),
+                  ("remoto__consultarSaldo", {"clienteId": 1})]),
         Texto("Hecho."),
     )
 
@@ -50,7 +51,7 @@ def test_a_config_with_two_stdio_servers_and_a_url_one_prefixes_the_colliding_na
     copia.dispose()
 
 
-def test_server_url_sends_every_header_given_and_keeps_plain_names(chat_http, modelo, servidor_compartido) -> None:  # noqa: ANN001
+def test_server_url_sends_every_header_given_and_keeps_plain_names(chat_http, modelo, servidor_compartido) -> None:
     servidor_compartido.cabeceras.clear()
     modelo.guionar(Llamadas([("consultarSaldo", {"clienteId": 2})]), Texto(lambda p: p.resultado()["saldo"]))
 
@@ -59,10 +60,11 @@ def test_server_url_sends_every_header_given_and_keeps_plain_names(chat_http, mo
     assert (r.exit_code, r.stdout) == (0, "850.50\n"), r.stderr
     assert modelo.peticiones[0].herramientas == TOOLS
     assert servidor_compartido.cabeceras
-    assert all(c["authorization"] == "Bearer secreto" and c["x-equipo"] == "soporte" for c in servidor_compartido.cabeceras)
+    assert all(c["authorization"] == "Bearer secreto" and c["x-equipo"] == "soporte"
+               for c in servidor_compartido.cabeceras)
 
 
-def test_an_unreachable_server_is_a_one_line_error(chat, modelo) -> None:  # noqa: ANN001
+def test_an_unreachable_server_is_a_one_line_error(chat, modelo) -> None:
     puerto = puerto_libre()
     url = f"http://127.0.0.1:{puerto}/mcp"
 
@@ -74,7 +76,7 @@ def test_an_unreachable_server_is_a_one_line_error(chat, modelo) -> None:  # noq
     assert modelo.peticiones == []
 
 
-def test_a_server_command_that_does_not_exist_is_a_one_line_error(chat, tmp_path) -> None:  # noqa: ANN001
+def test_a_server_command_that_does_not_exist_is_a_one_line_error(chat, tmp_path) -> None:
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"mcpServers": {"roto": {"command": str(tmp_path / "no-existe")}}}))
 
@@ -94,7 +96,7 @@ def test_a_server_command_that_does_not_exist_is_a_one_line_error(chat, tmp_path
         (["--server", "ftp://servidor/mcp"], "no es una URL http(s)://"),
     ],
 )
-def test_bad_server_options_are_refused_before_anything_starts(chat, modelo, args, fragmento) -> None:  # noqa: ANN001
+def test_bad_server_options_are_refused_before_anything_starts(chat, modelo, args, fragmento) -> None:
     r = chat("-p", "Hola", *args)
 
     assert r.exit_code != 0 and fragmento in r.stderr
@@ -112,7 +114,7 @@ def test_bad_server_options_are_refused_before_anything_starts(chat, modelo, arg
         ({"mcpServers": {"a": {"command": "x", "args": "serve"}}}, "'args' debe ser una lista de textos"),
     ],
 )
-def test_an_unusable_config_file_is_refused_naming_the_problem(tmp_path, contenido, fragmento) -> None:  # noqa: ANN001
+def test_an_unusable_config_file_is_refused_naming_the_problem(tmp_path, contenido, fragmento) -> None:
     ruta = tmp_path / "c.json"
     ruta.write_text(contenido if isinstance(contenido, str) else json.dumps(contenido))
 
@@ -120,7 +122,7 @@ def test_an_unusable_config_file_is_refused_naming_the_problem(tmp_path, conteni
         leer_configuracion(ruta)
 
 
-def test_config_entries_keep_their_settings_and_disabled_ones_are_skipped(tmp_path) -> None:  # noqa: ANN001
+def test_config_entries_keep_their_settings_and_disabled_ones_are_skipped(tmp_path) -> None:
     ruta = tmp_path / "c.json"
     ruta.write_text(json.dumps({"mcpServers": {
         "local": {"command": "srv", "args": ["serve"], "env": {"A": "1"}, "cwd": "/tmp"},
@@ -130,8 +132,10 @@ def test_config_entries_keep_their_settings_and_disabled_ones_are_skipped(tmp_pa
 
     local, remoto = leer_configuracion(ruta)
 
-    assert (local.nombre, local.comando.command, local.comando.args, local.comando.env) == ("local", "srv", ["serve"], {"A": "1"})
-    assert (remoto.nombre, remoto.url, dict(remoto.cabeceras)) == ("remoto", "https://h/mcp", {"Authorization": "Bearer t"})
+    assert (local.nombre, local.comando.command, local.comando.args, local.comando.env) == (
+        "local", "srv", ["serve"], {"A": "1"})
+    assert (remoto.nombre, remoto.url, dict(remoto.cabeceras)) == (
+        "remoto", "https://h/mcp", {"Authorization": "Bearer t"})
 
 
 def test_tool_names_are_kept_when_unique_and_prefixed_only_on_a_collision() -> None:

@@ -131,7 +131,7 @@ def test_model_errors_show_in_the_page_and_the_conversation_goes_on(pagina: Pagi
 
 
 def test_no_model_listening_is_an_error_in_the_page(db: Database, db_url: str, modelo: ModeloFalso,
-                                                    tmp_path: Path) -> None:  # noqa: ARG001
+                                                    tmp_path: Path) -> None:
     crear_cuenta(tmp_path / "datos")
     with chat_web(db_url, modelo, tmp_path / "datos", "--base-url", "http://127.0.0.1:9/v1") as web, \
             Pagina(web.base) as pagina:
@@ -202,7 +202,7 @@ def test_the_throttle_forgets_failures_older_than_its_window() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(("apps", "vista"), [(True, "ui://soporte/cliente.html"), (False, None)])
 async def test_only_the_web_chat_declares_mcp_apps_so_only_it_gets_our_servers_views(
-    db: Database, db_url: str, apps: bool, vista: str | None  # noqa: ARG001
+    db: Database, db_url: str, apps: bool, vista: str | None
 ) -> None:
     async with AsyncExitStack() as pila:
         caja = await srv.conectar([srv.incluido(db_url)], pila, timeout=20, apps=apps)

@@ -15,19 +15,19 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.ficha_cliente import crear_cliente
+from tests.admin.test_admin_navegador import esperar
 from tests.chat.conftest import saldo
 from tests.chat.modelo_falso import Colgar, Llamadas, ModeloFalso, Texto
 from tests.chat.servidor_con_vista import servidor_con_vista
 from tests.chat.servidor_que_pregunta import servidor_que_pregunta
 from tests.chat.web_en_marcha import CONTRASENA, USUARIA, ChatWeb, chat_web, crear_cuenta, navegador
 from tests.conftest import audit_rows, business_state
-from tests.test_admin_navegador import esperar
 
 PREGUNTA = "Busca a María García y dime su saldo"
 PAGO = Llamadas([("registrarPago", {"clienteId": 2, "monto": 500})])
@@ -35,7 +35,7 @@ HOSTIL = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def web_abierto(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:  # noqa: ARG001
+def web_abierto(db: Database, db_url: str, modelo: ModeloFalso, tmp_path: Path) -> Iterator[ChatWeb]:
     """The web chat on loopback without accounts: no login, one anonymous session per browser."""
     with chat_web(db_url, modelo, tmp_path / "datos") as chat:
         yield chat
@@ -49,18 +49,18 @@ def chromium(tmp_path: Path) -> Iterator[WebDriver]:
 
 def entrar(driver: WebDriver, base: str, usuario: str = USUARIA, clave: str = CONTRASENA) -> None:
     driver.get(f"{base}/")
-    esperar(driver).until(EC.visibility_of_element_located((By.ID, "usuario"))).send_keys(usuario)
+    esperar(driver).until(ec.visibility_of_element_located((By.ID, "usuario"))).send_keys(usuario)
     driver.find_element(By.ID, "clave").send_keys(clave, Keys.ENTER)
-    esperar(driver).until(EC.visibility_of_element_located((By.ID, "entrada")))
+    esperar(driver).until(ec.visibility_of_element_located((By.ID, "entrada")))
 
 
 def preguntar(driver: WebDriver, texto: str) -> None:
-    esperar(driver).until(EC.element_to_be_clickable((By.ID, "entrada"))).send_keys(texto, Keys.ENTER)
+    esperar(driver).until(ec.element_to_be_clickable((By.ID, "entrada"))).send_keys(texto, Keys.ENTER)
 
 
 def esperar_fin(driver: WebDriver) -> None:
     """Until the answer is over (the Enviar button is back)."""
-    esperar(driver).until(EC.visibility_of_element_located((By.ID, "enviar")))
+    esperar(driver).until(ec.visibility_of_element_located((By.ID, "enviar")))
 
 
 def respuestas(driver: WebDriver) -> list[str]:
@@ -117,7 +117,7 @@ def test_the_answer_streams_in_and_detener_stops_it_keeping_the_conversation(
     esperar(chromium).until(lambda d: respuestas(d) == ["María García López tiene"])
     assert chromium.find_element(By.ID, "detener").is_displayed()
     chromium.find_element(By.ID, "entrada").send_keys(Keys.ESCAPE)
-    esperar(chromium).until(EC.text_to_be_present_in_element((By.ID, "mensajes"), "Respuesta detenida"))
+    esperar(chromium).until(ec.text_to_be_present_in_element((By.ID, "mensajes"), "Respuesta detenida"))
     esperar_fin(chromium)
     preguntar(chromium, "¿Sigue ahí?")
     esperar(chromium).until(lambda d: respuestas(d)[-1:] == ["Sigo aquí."])
@@ -140,7 +140,7 @@ def _pago_aprobado_y_pago_rechazado(web: ChatWeb, modelo: ModeloFalso, chromium:
     entrar(chromium, web.base)
 
     preguntar(chromium, "Registra un pago de $500 para el cliente 2")
-    aprobar = esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta .aprobar")))
+    aprobar = esperar(chromium).until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta .aprobar")))
     tarjeta = chromium.find_element(By.CSS_SELECTOR, ".tarjeta")
     assert json.loads(tarjeta.find_element(By.CSS_SELECTOR, ".argumentos").text) == {"clienteId": 2, "monto": 500}
     assert saldo(db, 2) == Decimal("850.50")  # nothing runs before the click
@@ -154,7 +154,7 @@ def _pago_aprobado_y_pago_rechazado(web: ChatWeb, modelo: ModeloFalso, chromium:
 
     esperar_fin(chromium)
     preguntar(chromium, "Registra otro pago de $500 para el cliente 2")
-    esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta:last-of-type .rechazar"))).click()
+    esperar(chromium).until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".tarjeta:last-of-type .rechazar"))).click()
     esperar(chromium).until(lambda d: respuestas(d)[-1:] == ["De acuerdo, no registro el pago."])
 
     assert business_state(db) == antes
@@ -178,7 +178,7 @@ def test_a_payment_our_server_confirms_is_asked_once_in_its_form_in_the_page_not
     entrar(chromium, web.base)
 
     preguntar(chromium, "Registra un pago de $500 para el cliente 2")
-    form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
+    form = esperar(chromium).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
     assert "500.00" in form.find_element(By.CSS_SELECTOR, ".pregunta").text
     assert chromium.find_elements(By.CSS_SELECTOR, ".tarjeta .aprobar") == []  # asked once: by the server
     assert saldo(db, 2) == Decimal("850.50")
@@ -190,7 +190,7 @@ def test_a_payment_our_server_confirms_is_asked_once_in_its_form_in_the_page_not
 
     esperar_fin(chromium)
     preguntar(chromium, "Registra otro pago de $500 para el cliente 2")
-    esperar(chromium).until(EC.element_to_be_clickable(
+    esperar(chromium).until(ec.element_to_be_clickable(
         (By.CSS_SELECTOR, "form.formulario:not(.respondido) button[data-accion=decline]"))).click()
     esperar(chromium).until(lambda d: len(respuestas(d)) == 2)
     assert business_state(db) == antes
@@ -209,7 +209,7 @@ def test_a_second_browser_session_does_not_see_the_first_ones_conversations(
 
     with navegador(tmp_path / "perfil-2") as otro:
         entrar(otro, web.base, "beto", "otra-clave-de-prueba")
-        esperar(otro).until(EC.visibility_of_element_located((By.ID, "sin-conversaciones")))
+        esperar(otro).until(ec.visibility_of_element_located((By.ID, "sin-conversaciones")))
         assert otro.find_elements(By.CSS_SELECTOR, "#conversaciones li") == []
         estado = otro.execute_script(
             "return fetch('/api/conversaciones/' + arguments[0]).then(r => r.status)", ident)
@@ -227,7 +227,7 @@ def test_without_accounts_on_loopback_each_browser_has_its_own_private_conversat
 
     with navegador(tmp_path / "perfil-2") as otro:
         otro.get(f"{web_abierto.base}/")
-        esperar(otro).until(EC.visibility_of_element_located((By.ID, "sin-conversaciones")))
+        esperar(otro).until(ec.visibility_of_element_located((By.ID, "sin-conversaciones")))
         assert otro.find_elements(By.CSS_SELECTOR, "#conversaciones li") == []
 
 
@@ -259,10 +259,10 @@ def test_a_hostile_customer_name_and_a_script_in_the_answer_render_as_text(
 
 def test_a_wrong_password_is_refused_in_the_page(web: ChatWeb, chromium: WebDriver) -> None:
     chromium.get(f"{web.base}/")
-    esperar(chromium).until(EC.visibility_of_element_located((By.ID, "usuario"))).send_keys(USUARIA)
+    esperar(chromium).until(ec.visibility_of_element_located((By.ID, "usuario"))).send_keys(USUARIA)
     chromium.find_element(By.ID, "clave").send_keys("no-es-la-clave", Keys.ENTER)
 
-    aviso = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "login-error")))
+    aviso = esperar(chromium).until(ec.visibility_of_element_located((By.ID, "login-error")))
     assert aviso.text == "Usuario o contraseña incorrectos."
     assert not chromium.find_element(By.ID, "vista-chat").is_displayed()
 
@@ -289,7 +289,7 @@ def test_capturas_del_readme(web: ChatWeb, modelo: ModeloFalso, chromium: WebDri
     esperar_fin(chromium)
     preguntar(chromium, "Registra un pago de $150 en efectivo para ella")
     # soporte-mcp confirms payments itself: its form is what the agent answers.
-    form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
+    form = esperar(chromium).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
     chromium.save_screenshot(str(carpeta / "chat-web-portatil.png"))
     chromium.set_window_size(390, 844)
     chromium.execute_script("document.getElementById('mensajes').scrollTop = 1e9")
@@ -313,7 +313,7 @@ def test_a_servers_form_shows_in_the_page_and_the_answer_goes_back_to_the_tool(
     db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
     with cobro_que_pregunta(db_url, modelo, chromium, tmp_path / "datos"):
-        form = esperar(chromium).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
+        form = esperar(chromium).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "form.formulario")))
         assert form.find_element(By.CSS_SELECTOR, ".pregunta").text == "¿Confirma el cobro de $25.00?"
         etiquetas = [e.text for e in form.find_elements(By.TAG_NAME, "label")]
         assert etiquetas == ["Confirmo el cobro *", "Referencia *", "Método *"]
@@ -331,7 +331,7 @@ def test_a_declined_form_reaches_the_tool_as_declined(
     db_url: str, modelo: ModeloFalso, chromium: WebDriver, tmp_path: Path
 ) -> None:
     with cobro_que_pregunta(db_url, modelo, chromium, tmp_path / "datos"):
-        esperar(chromium).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[data-accion=decline]"))).click()
+        esperar(chromium).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "button[data-accion=decline]"))).click()
 
         esperar(chromium).until(lambda d: len(respuestas(d)) == 1)
         assert respuestas(chromium) == ["Resultado: sin cobrar: DeclinedElicitation"]
@@ -346,10 +346,10 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
         chromium.get(f"{web.base}/")
         preguntar(chromium, "Muéstrame la ficha")
 
-        marco = esperar(chromium).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
+        marco = esperar(chromium).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
         assert marco.get_attribute("sandbox") == "allow-scripts allow-forms"
         chromium.switch_to.frame(marco)
-        extra = esperar(chromium).until(EC.visibility_of_element_located((By.ID, "extra")))
+        extra = esperar(chromium).until(ec.visibility_of_element_located((By.ID, "extra")))
         esperar(chromium).until(lambda d: extra.text.startswith("Saldo:"))
         assert chromium.find_element(By.ID, "t").text == f"Cliente: {HOSTIL}"
         assert extra.text == ("Saldo: 1250.00 | pagar: pagar modifica datos: pídalo en el chat, donde se confirma "
@@ -362,7 +362,8 @@ def test_a_tool_with_an_mcp_app_shows_its_view_in_a_sandboxed_iframe_under_its_c
         assert sin_alerta(chromium)
         # Even opened by itself (not framed), the view runs sandboxed, never as this site.
         politica = chromium.execute_script(
-            "return fetch(arguments[0]).then(r => r.headers.get('content-security-policy'))", marco.get_attribute("src"))
+            "return fetch(arguments[0]).then(r => r.headers.get('content-security-policy'))",
+            marco.get_attribute("src"))
         assert politica.startswith("sandbox allow-scripts allow-forms; form-action 'none';")
         assert "connect-src" not in politica
 
@@ -374,7 +375,7 @@ def test_our_servers_customer_card_shows_under_consultarsaldo_and_its_payment_bu
     entrar(chromium, web.base)
     preguntar(chromium, "Muéstrame la ficha del cliente 1")
 
-    marco = esperar(chromium).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
+    marco = esperar(chromium).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".tarjeta iframe.vista-app")))
     chromium.switch_to.frame(marco)
     esperar(chromium).until(lambda d: d.find_element(By.ID, "ficha-nombre").text == "María García López")
     assert chromium.find_element(By.ID, "ficha-saldo").text == "1250.00"

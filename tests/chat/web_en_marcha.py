@@ -24,9 +24,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from soporte_mcp.chat.cli import main
 from tests._procesos import HOST, detener, entorno, puerto_libre
+from tests.admin.test_admin_navegador import CHROMEDRIVER, CHROMIUM, ESPERA_MAXIMA_S, OPCIONES_CHROMIUM
 from tests.chat.conftest import CLAVE
 from tests.chat.modelo_falso import ModeloFalso
-from tests.test_admin_navegador import CHROMEDRIVER, CHROMIUM, ESPERA_MAXIMA_S, OPCIONES_CHROMIUM
 
 ARRANQUE_MAXIMO_S = 30.0
 USUARIA = "ana"

@@ -21,7 +21,7 @@ OPERADORA = Llamada(herramienta="prueba", usuario="operadora")
 MARIA = "maria.garcia@email.com"
 
 
-def fila(db: Database, cliente_id: int):  # noqa: ANN201
+def fila(db: Database, cliente_id: int):
     with db.lectura() as conn:
         return conn.execute(select(Cliente.__table__).where(Cliente.id == cliente_id)).one()
 

@@ -55,7 +55,7 @@ class Acceso(AuthenticationBackend):
         sesion = request.session
         return sesion.get("usuario") == self._usuario and sesion.get("version") == self._version
 
-    async def get_user_id(self, request: Request) -> Any:  # noqa: ANN401
+    async def get_user_id(self, request: Request) -> Any:
         return request.session.get("usuario")
 
 

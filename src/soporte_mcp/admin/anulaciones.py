@@ -24,13 +24,13 @@ from soporte_mcp.services.anulaciones import anular_pago
 CAMPOS = ("monto", "motivo", "clave")
 
 
-def enlace_anular(obj: Any, _atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_anular(obj: Any, _atributo: str, request: Request) -> Markup:
     """The "Anular" link of a payment row."""
     url = request.url_for("admin:view-anulacion-anular").include_query_params(pago_id=obj.id)
     return Markup('<a class="anular-pago" href="{}">Anular</a>').format(str(url))
 
 
-def enlace_pago(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_pago(obj: Any, atributo: str, request: Request) -> Markup:
     url = request.url_for("admin:details", identity="pago", pk=getattr(obj, atributo))
     return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
 

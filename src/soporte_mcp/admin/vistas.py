@@ -65,7 +65,7 @@ class FiltroSiNo(BooleanFilter):
     """sqladmin's yes/no filter with its choices in Spanish (its own are literals, outside the catalog)."""
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         return [("all", "Todos"), ("true", "Sí"), ("false", "No")]
 
@@ -74,7 +74,7 @@ class FiltroValores(StaticValuesFilter):
     """sqladmin's filter by a fixed list of values, with "Todos" rather than its literal "All"."""
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         return [("__all", "Todos"), *self.values]
 
@@ -87,11 +87,11 @@ class FiltroCliente:
     title = "Cliente"
     parameter_name = "cliente_id"
 
-    def __init__(self, columna: Any) -> None:  # noqa: ANN401
+    def __init__(self, columna: Any) -> None:
         self.columna = columna
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         actual = entero(request.query_params.get(self.parameter_name))
         if actual is None:
@@ -99,13 +99,13 @@ class FiltroCliente:
         filas = await run_query(select(Cliente.id, Cliente.nombre).where(Cliente.id == actual))
         return [("__all", "Todos"), *((str(i), f"{nombre} (#{i})") for i, nombre in filas)]
 
-    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:  # noqa: ANN401
+    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:
         cliente_id = entero(value)
         return query if cliente_id is None else query.where(self.columna == cliente_id)
 
 
-def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request], Markup]:  # noqa: ANN401
-    def formatear(obj: Any, _atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request], Markup]:
+    def formatear(obj: Any, _atributo: str, request: Request) -> Markup:
         valores = {k: getattr(obj, v) for k, v in params.items()}
         url = request.url_for("admin:list", identity=ruta).include_query_params(**valores)
         return Markup('<a href="{}">{}</a>').format(str(url), texto.format(**valores))
@@ -113,7 +113,7 @@ def _enlace(ruta: str, texto: str, **params: Any) -> Callable[[Any, str, Request
     return formatear
 
 
-def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_cliente(obj: Any, atributo: str, request: Request) -> Markup:
     url = request.url_for("admin:details", identity="cliente", pk=getattr(obj, atributo))
     return Markup('<a href="{}">#{}</a>').format(str(url), getattr(obj, atributo))
 
@@ -135,7 +135,7 @@ class Vista(ModelView):
     page_size = 25
     column_default_sort = ("id", True)
 
-    async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:  # noqa: ANN401
+    async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:
         """Run a write service on this panel's database.
 
         Raises whatever the service raises: a ``SoporteError`` (the database's own failures
@@ -243,13 +243,13 @@ class FiltroTicket(FiltroCliente):
     parameter_name = "ticket_id"
 
     async def lookups(
-        self, request: Request, model: Any, run_query: Callable  # noqa: ANN401
+        self, request: Request, model: Any, run_query: Callable
     ) -> list[tuple[str, str]]:
         actual = entero(request.query_params.get(self.parameter_name))
         return [("__all", "Todos"), *([(str(actual), f"#{actual:06d}")] if actual else [])]
 
 
-def enlace_ticket(obj: Any, atributo: str, request: Request) -> Markup:  # noqa: ANN401
+def enlace_ticket(obj: Any, atributo: str, request: Request) -> Markup:
     url = request.url_for("admin:details", identity="ticket", pk=getattr(obj, atributo))
     return Markup('<a href="{}">#{:06d}</a>').format(str(url), getattr(obj, atributo))
 

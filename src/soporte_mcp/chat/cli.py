@@ -109,7 +109,7 @@ class Ajustes:
 @click.option("--backoff", type=click.FloatRange(0), default=1.0, envvar="SOPORTE_CHAT_BACKOFF", hidden=True,
               help="Primera espera entre reintentos, en segundos (variable SOPORTE_CHAT_BACKOFF; para las pruebas).")
 @click.option("-v", "--verbose", count=True, help="Más registro en stderr (-v información, -vv depuración).")
-def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, **opciones: Any) -> None:  # noqa: ANN401
+def main(prompt: str | None, interactive: bool, como_json: bool, verbose: int, **opciones: Any) -> None:
     """Conversación en lenguaje natural con las herramientas de soporte-mcp (o de cualquier servidor
     MCP) a través de cualquier modelo compatible con OpenAI.
 
@@ -153,7 +153,7 @@ def _pregunta(prompt: str | None, *, interactive: bool, como_json: bool) -> str 
     return texto
 
 
-def _ajustes(pregunta: str | None, como_json: bool, **o: Any) -> Ajustes:  # noqa: ANN401
+def _ajustes(pregunta: str | None, como_json: bool, **o: Any) -> Ajustes:
     """The run's settings from the command line; raises ConfiguracionInvalida or click.UsageError."""
     base_url = o["base_url"] or None
     return Ajustes(

@@ -194,7 +194,8 @@ class Conversacion:
         herramienta = self.ofrecidas.get(pedida.nombre)
         if herramienta is None:
             disponibles = ", ".join(self.ofrecidas) or "ninguna"
-            error = Resultado(f"no hay ninguna herramienta {pedida.nombre!r}; disponibles: {disponibles}.", es_error=True)
+            error = Resultado(f"no hay ninguna herramienta {pedida.nombre!r}; disponibles: {disponibles}.",
+                              es_error=True)
             return self._avisar_error(pedida, error)
         argumentos = _argumentos(pedida.argumentos)
         if not isinstance(argumentos, dict):
@@ -235,7 +236,7 @@ def instrucciones(de_servidores: Mapping[str, str], hoy: date | None = None) -> 
     return "\n\n".join(partes)
 
 
-def _argumentos(texto: str) -> Any:  # noqa: ANN401
+def _argumentos(texto: str) -> Any:
     try:
         return json.loads(texto or "{}")
     except ValueError:

@@ -63,11 +63,11 @@ class Formularios:
         self.vistos: Counter[str] = Counter()
 
     def para(self, servidor: str):  # noqa: ANN201 - the SDK's ElicitationFnT
-        async def responder(_contexto: Any, params: ElicitRequestParams) -> ElicitResult | ErrorData:  # noqa: ANN401
+        async def responder(_contexto: Any, params: ElicitRequestParams) -> ElicitResult | ErrorData:
             self.vistos[servidor] += 1
             if not isinstance(params, ElicitRequestFormParams):
-                click.echo(f"El servidor {servidor} pidió abrir una dirección web; soporte-chat no lo hace: se rechaza.",
-                           err=True)
+                click.echo(f"El servidor {servidor} pidió abrir una dirección web; "
+                           "soporte-chat no lo hace: se rechaza.", err=True)
                 return ElicitResult(action="decline")
             if self.responder is not None:
                 return await self.responder(servidor, params)
@@ -141,7 +141,7 @@ def _aceptar_sin_preguntar(campos: Mapping[str, Any], requeridos: set[str]) -> E
     return ElicitResult(action="accept", content=contenido)
 
 
-def _preguntar(nombre: str, esquema: Mapping[str, Any], requerido: bool) -> Any:  # noqa: ANN401
+def _preguntar(nombre: str, esquema: Mapping[str, Any], requerido: bool) -> Any:
     """One field's answer; None for an optional field left empty."""
     tipo = esquema.get("type")
     opciones = esquema.get("enum")
@@ -162,7 +162,7 @@ def _preguntar(nombre: str, esquema: Mapping[str, Any], requerido: bool) -> Any:
     raise KeyboardInterrupt  # three wrong answers: give up, as Ctrl-C would
 
 
-def _enunciado(nombre: str, esquema: Mapping[str, Any], tipo: Any, opciones: Any, defecto: Any) -> str:  # noqa: ANN401
+def _enunciado(nombre: str, esquema: Mapping[str, Any], tipo: Any, opciones: Any, defecto: Any) -> str:
     partes = [_titulo(nombre, esquema)]
     if esquema.get("description"):
         partes.append(f"({_texto(esquema['description'])})")
@@ -176,7 +176,7 @@ def _enunciado(nombre: str, esquema: Mapping[str, Any], tipo: Any, opciones: Any
     return " ".join(partes) + ": "
 
 
-def _convertir(linea: str, tipo: Any, opciones: Any) -> Any:  # noqa: ANN401
+def _convertir(linea: str, tipo: Any, opciones: Any) -> Any:
     if tipo == "boolean":
         return True if linea.lower() in SI else False if linea.lower() in NO else None
     if opciones:
@@ -191,7 +191,7 @@ def _convertir(linea: str, tipo: Any, opciones: Any) -> Any:  # noqa: ANN401
     return linea
 
 
-def _ayuda(tipo: Any, opciones: Any) -> str:  # noqa: ANN401
+def _ayuda(tipo: Any, opciones: Any) -> str:
     if tipo == "boolean":
         return "Responda s (sí) o n (no)."
     if opciones:

@@ -87,7 +87,7 @@ class Acumulador:
         self.respuesta = Respuesta()
         self._llamadas: dict[int, dict[str, str]] = {}
 
-    def agregar(self, trozo: Any) -> str:  # noqa: ANN401  (a ChatCompletionChunk)
+    def agregar(self, trozo: Any) -> str:
         """Take one chunk in; return the text it adds, if any."""
         if trozo.usage is not None:
             self.respuesta.uso = trozo.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
@@ -100,7 +100,7 @@ class Acumulador:
         self.respuesta.texto += texto
         return texto
 
-    def _sumar(self, parcial: Any) -> None:  # noqa: ANN401
+    def _sumar(self, parcial: Any) -> None:
         llamada = self._llamadas.setdefault(parcial.index, {"id": "", "nombre": "", "argumentos": ""})
         # id and name come once, in the first chunk of a call; some servers repeat them.
         llamada["id"] = llamada["id"] or (parcial.id or "")
@@ -129,7 +129,8 @@ class Modelo:
         self.avisar = avisar
 
     async def completar(
-        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]], al_escribir: Callable[[str], None]
+        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]],
+        al_escribir: Callable[[str], None],
     ) -> Respuesta:
         """Stream one completion, calling ``al_escribir`` with each piece of text as it arrives.
 
@@ -153,11 +154,13 @@ class Modelo:
                 raise self._traducir(exc) from exc
 
     async def _una_vez(
-        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]], al_escribir: Callable[[str], None]
+        self, mensajes: Sequence[dict[str, Any]], herramientas: Sequence[dict[str, Any]],
+        al_escribir: Callable[[str], None],
     ) -> Respuesta:
         opcionales: dict[str, Any] = {"tools": list(herramientas)} if herramientas else {}
         flujo = await self.cliente.chat.completions.create(
-            model=self.nombre, messages=list(mensajes), stream=True, stream_options={"include_usage": True}, **opcionales
+            model=self.nombre, messages=list(mensajes), stream=True, stream_options={"include_usage": True},
+            **opcionales,
         )
         acumulador = Acumulador()
         async with flujo:

@@ -67,7 +67,7 @@ class Pantalla:
             click.echo(trozo, nl=False)
             self._a_medias = True
 
-    def fin_ronda(self, *, con_llamadas: bool) -> None:  # noqa: ARG002  (same for every round here)
+    def fin_ronda(self, *, con_llamadas: bool) -> None:
         self.cortar()
 
     def cortar(self) -> None:
@@ -81,7 +81,7 @@ class Pantalla:
     def llamada(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> None:
         click.echo(f"→ {herramienta.expuesta} {json.dumps(argumentos, ensure_ascii=False)}", err=True)
 
-    def resultado(self, herramienta: Herramienta, resultado: Resultado) -> None:  # noqa: ARG002
+    def resultado(self, herramienta: Herramienta, resultado: Resultado) -> None:
         click.echo(f"  {'✗' if resultado.es_error else '←'} {resultado.resumen}", err=True)
 
     def aviso(self, mensaje: str) -> None:
@@ -111,7 +111,7 @@ class UnaVez(Pantalla):
             self.final = self._ronda
         self._ronda = ""
 
-    def imprimir(self, turno: Turno, *, modelo: str) -> None:  # noqa: ARG002
+    def imprimir(self, turno: Turno, *, modelo: str) -> None:
         if not self.final.strip():
             return
         if self.consola is not None:
@@ -154,6 +154,7 @@ def aprobar_en_terminal(herramienta: Herramienta, argumentos: Mapping[str, Any])
     except KeyboardInterrupt:
         linea = "\n"
     if not linea:
-        click.echo("\nSin respuesta (la entrada terminó): no se ejecuta. Use --yes para aprobar sin preguntar.", err=True)
+        click.echo("\nSin respuesta (la entrada terminó): no se ejecuta. Use --yes para aprobar sin preguntar.",
+                   err=True)
         return False
     return linea.strip().lower() in SI

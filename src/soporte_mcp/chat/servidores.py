@@ -85,7 +85,8 @@ def cabecera(texto: str) -> tuple[str, str]:
     """``'Name: value'`` as a pair (raises ConfiguracionInvalida)."""
     nombre, separador, valor = texto.partition(":")
     if not separador or not nombre.strip() or " " in nombre.strip():
-        raise ConfiguracionInvalida(f"--header {texto!r}: se espera 'Nombre: valor', p. ej. 'Authorization: Bearer ...'")
+        raise ConfiguracionInvalida(
+            f"--header {texto!r}: se espera 'Nombre: valor', p. ej. 'Authorization: Bearer ...'")
     return nombre.strip(), valor.strip()
 
 
@@ -195,7 +196,8 @@ async def _cliente(
     if servidor.comando is not None:
         transporte = stdio_client(servidor.comando, errlog=_stderr_heredable())
     else:
-        http = await pila.enter_async_context(httpx2.AsyncClient(headers=dict(servidor.cabeceras), timeout=TIEMPOS_HTTP))
+        http = await pila.enter_async_context(
+            httpx2.AsyncClient(headers=dict(servidor.cabeceras), timeout=TIEMPOS_HTTP))
         transporte = streamable_http_client(str(servidor.url), http_client=http)
     responder = formularios.para(servidor.nombre) if formularios is not None else None
     extensiones = [advertise(EXTENSION_APPS, {"mimeTypes": [MIME_APP]})] if apps else None

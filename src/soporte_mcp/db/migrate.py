@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -20,7 +19,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration, so that a server start on an up-to-date schema never imports Alembic
-# (≈0.15 s of a ≈1 s cold start); tests/test_migraciones.py checks it against the scripts.
+# (≈0.15 s of a ≈1 s cold start); tests/db/test_migraciones.py checks it against the scripts.
 HEAD = "0002"
 
 

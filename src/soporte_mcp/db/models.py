@@ -44,7 +44,8 @@ class Cliente(Base):
     telefono: Mapped[str | None] = mapped_column(String(40))
     # The balance is always saldo_inicial + the payments - their reversals (see `db check`).
     saldo: Mapped[Decimal] = mapped_column("saldo_centavos", Dinero(), key="saldo", default=Decimal("0.00"))
-    saldo_inicial: Mapped[Decimal] = mapped_column("saldo_inicial_centavos", Dinero(), key="saldo_inicial", default=Decimal("0.00"))
+    saldo_inicial: Mapped[Decimal] = mapped_column(
+        "saldo_inicial_centavos", Dinero(), key="saldo_inicial", default=Decimal("0.00"))
     fecha_registro: Mapped[datetime] = mapped_column(FechaUTC(), default=ahora)
     activo: Mapped[bool] = mapped_column(Boolean, default=True)
     # nombre + email, lower-case and without accents: what buscarCliente searches.

@@ -2,7 +2,8 @@
 
     metricas   counters and histograms, shared by every worker (prometheus_client's multiprocess mode)
     trazas     OpenTelemetry set-up from the standard OTEL_* variables, and spans for database work
-    llamadas   ``medir_llamada``: the one context manager a tool call passes through, feeding both and the JSON log line (soporte_mcp.registro)
+    llamadas   ``medir_llamada``: the one context manager a tool call passes through, feeding both and the
+               JSON log line (soporte_mcp.registro)
 
 Nothing here is imported by the rest of the package except through these small
 functions, so that the tool adapters and services carry one line each, and a

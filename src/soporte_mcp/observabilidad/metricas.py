@@ -167,7 +167,7 @@ def exposicion() -> tuple[bytes, str]:
     return generate_latest(registro), CONTENT_TYPE_LATEST
 
 
-def _olvidar_muertos(carpeta: Path, multiprocess: Any) -> None:  # noqa: ANN401
+def _olvidar_muertos(carpeta: Path, multiprocess: Any) -> None:
     """A worker that died (and was replaced) leaves its in-flight gauge behind: drop it, so that
     ``soporte_solicitudes_en_curso`` adds up live processes only.  Its counters stay: they happened."""
     for archivo in carpeta.glob("gauge_livesum_*.db"):

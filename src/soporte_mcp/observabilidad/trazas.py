@@ -69,7 +69,8 @@ def configurar(exportador: Any = None) -> bool:
     except ImportError:
         raise ConfiguracionInvalida(FALTA_EXTRA) from None
     atributos = {"service.version": __version__}
-    if not os.environ.get("OTEL_SERVICE_NAME") and "service.name=" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+    if (not os.environ.get("OTEL_SERVICE_NAME")
+            and "service.name=" not in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")):
         atributos["service.name"] = "soporte-mcp"
     proveedor = TracerProvider(resource=Resource.create(atributos))
     if exportador is not None:

@@ -19,24 +19,26 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Cliente, Pago, Ticket
 from soporte_mcp.services.texto import normalizar, texto_busqueda, texto_ticket
 
-NOMBRES = (
-    "María José Ana Lucía Sofía Valentina Camila Daniela Gabriela Fernanda Andrea Paula Carolina Mónica "
-    "Verónica Patricia Isabel Inés Belén Rocío Ángela Natalia Jimena Elena Raquel Beatriz Nuria Pilar "
-    "Juan Carlos José Luis Miguel Ángel Andrés Sebastián Mateo Nicolás Diego Alejandro Martín Tomás Simón "
-    "Jesús Rubén Óscar Iván Hernán Ramón Joaquín Agustín Julián Adrián Fabián Germán Rafael Víctor Héctor"
-).split()
-APELLIDOS = (
-    "García Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Martín Jiménez Ruiz Hernández "
-    "Díaz Moreno Muñoz Álvarez Romero Alonso Gutiérrez Navarro Torres Domínguez Vázquez Ramos Gil Ramírez "
-    "Serrano Blanco Molina Morales Suárez Ortega Delgado Castro Ortiz Rubio Marín Sanz Núñez Iglesias "
-    "Medina Garrido Cortés Castillo Santos Lozano Guerrero Cano Prieto Méndez Cruz Calvo Gallego Vidal "
-    "León Márquez Herrera Peña Flores Cabrera Campos Vega Fuentes Carrasco Díez Caballero Reyes Nieto "
-    "Aguilar Pascual Santana Herrero Lorenzo Montero Hidalgo Giménez Ibáñez Ferrer Durán Santiago Benítez "
-    "Mora Vicente Vargas Arias Carmona Crespo Román Pastor Soto Sáez Velasco Moya Soler Parra Esteban "
-    "Bravo Gallardo Rojas Pardo Merino Franco Espinosa Izquierdo Lara Rivas Silva Rivera Casado Arroyo "
-    "Redondo Camacho Rey Vera Otero Luque Galán Montes Ríos Sierra Segura Carrillo Marcos Marín Soria "
-    "Mendoza Zambrano Andrade Cevallos Villacís Quiñónez Chávez Ortiz Paredes Salazar Yánez Benavides"
-).split()
+NOMBRES = ["María", "José", "Ana", "Lucía", "Sofía", "Valentina", "Camila", "Daniela", "Gabriela", "Fernanda", "Andrea",
+           "Paula", "Carolina", "Mónica", "Verónica", "Patricia", "Isabel", "Inés", "Belén", "Rocío", "Ángela",
+           "Natalia", "Jimena", "Elena", "Raquel", "Beatriz", "Nuria", "Pilar", "Juan", "Carlos", "José", "Luis",
+           "Miguel", "Ángel", "Andrés", "Sebastián", "Mateo", "Nicolás", "Diego", "Alejandro", "Martín", "Tomás",
+           "Simón", "Jesús", "Rubén", "Óscar", "Iván", "Hernán", "Ramón", "Joaquín", "Agustín", "Julián", "Adrián",
+           "Fabián", "Germán", "Rafael", "Víctor", "Héctor"]
+APELLIDOS = ["García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Martín",
+             "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez", "Romero", "Alonso", "Gutiérrez",
+             "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ramírez", "Serrano", "Blanco", "Molina",
+             "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín", "Sanz", "Núñez", "Iglesias",
+             "Medina", "Garrido", "Cortés", "Castillo", "Santos", "Lozano", "Guerrero", "Cano", "Prieto", "Méndez",
+             "Cruz", "Calvo", "Gallego", "Vidal", "León", "Márquez", "Herrera", "Peña", "Flores", "Cabrera", "Campos",
+             "Vega", "Fuentes", "Carrasco", "Díez", "Caballero", "Reyes", "Nieto", "Aguilar", "Pascual", "Santana",
+             "Herrero", "Lorenzo", "Montero", "Hidalgo", "Giménez", "Ibáñez", "Ferrer", "Durán", "Santiago", "Benítez",
+             "Mora", "Vicente", "Vargas", "Arias", "Carmona", "Crespo", "Román", "Pastor", "Soto", "Sáez", "Velasco",
+             "Moya", "Soler", "Parra", "Esteban", "Bravo", "Gallardo", "Rojas", "Pardo", "Merino", "Franco", "Espinosa",
+             "Izquierdo", "Lara", "Rivas", "Silva", "Rivera", "Casado", "Arroyo", "Redondo", "Camacho", "Rey", "Vera",
+             "Otero", "Luque", "Galán", "Montes", "Ríos", "Sierra", "Segura", "Carrillo", "Marcos", "Marín", "Soria",
+             "Mendoza", "Zambrano", "Andrade", "Cevallos", "Villacís", "Quiñónez", "Chávez", "Ortiz", "Paredes",
+             "Salazar", "Yánez", "Benavides"]
 DOMINIOS = ("gmail.com", "hotmail.com", "yahoo.com", "outlook.com", "empresa.ec", "correo.ec", "negocio.com")
 METODOS = ("efectivo", "tarjeta", "transferencia", "cheque")
 TITULOS = (
@@ -85,7 +87,8 @@ def _cliente(rnd: random.Random, cliente_id: int, ahora: datetime, lote: Lote) -
     if rnd.random() < 0.3:
         estado = rnd.choice(ESTADOS)
         creado = min(registro + timedelta(days=rnd.randint(0, 30)), ahora)
-        resuelto = _iso(min(creado + timedelta(days=rnd.randint(0, 5)), ahora)) if estado in ("resuelto", "cerrado") else None
+        resuelto = (_iso(min(creado + timedelta(days=rnd.randint(0, 5)), ahora))
+                    if estado in ("resuelto", "cerrado") else None)
         titulo = rnd.choice(TITULOS)
         lote.tickets.append((cliente_id, titulo, "Generado para pruebas de carga.", estado,
                              rnd.choice(PRIORIDADES), _iso(creado), resuelto,
@@ -172,14 +175,17 @@ def _escribir_core(conn: Connection, lote: Lote) -> None:
     from soporte_mcp.money import from_cents
 
     conn.execute(insert(Cliente.__table__), [
-        dict(id=c[0], nombre=c[1], email=c[2], telefono=c[3], saldo=from_cents(c[4]), saldo_inicial=from_cents(c[5]),
-             fecha_registro=fecha(c[6]), activo=c[7], busqueda=c[8]) for c in lote.clientes])
+        {"id": c[0], "nombre": c[1], "email": c[2], "telefono": c[3], "saldo": from_cents(c[4]),
+         "saldo_inicial": from_cents(c[5]), "fecha_registro": fecha(c[6]), "activo": c[7], "busqueda": c[8]}
+        for c in lote.clientes])
     if lote.pagos:
         conn.execute(insert(Pago.__table__), [
-            dict(cliente_id=p[0], monto=from_cents(p[1]), descripcion=p[2], metodo_pago=p[3], fecha=fecha(p[4]),
-                 procesado_por=p[5], saldo_anterior=from_cents(p[6]), saldo_posterior=from_cents(p[7]))
+            {"cliente_id": p[0], "monto": from_cents(p[1]), "descripcion": p[2], "metodo_pago": p[3],
+             "fecha": fecha(p[4]), "procesado_por": p[5], "saldo_anterior": from_cents(p[6]),
+             "saldo_posterior": from_cents(p[7])}
             for p in lote.pagos])
     if lote.tickets:
         conn.execute(insert(Ticket.__table__), [
-            dict(cliente_id=t[0], titulo=t[1], descripcion=t[2], estado=t[3], prioridad=t[4],
-                 fecha_creacion=fecha(t[5]), fecha_resolucion=fecha(t[6]), busqueda=t[7]) for t in lote.tickets])
+            {"cliente_id": t[0], "titulo": t[1], "descripcion": t[2], "estado": t[3], "prioridad": t[4],
+             "fecha_creacion": fecha(t[5]), "fecha_resolucion": fecha(t[6]), "busqueda": t[7]}
+            for t in lote.tickets])

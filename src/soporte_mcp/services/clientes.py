@@ -205,7 +205,8 @@ RESUMEN = select(
 # Payments and reversals merged, newest first.
 _MOVIMIENTOS = union_all(
     select(literal_column("'pago'").label("tipo"), pagos.c.id, pagos.c.id.label("pago_id"),
-           pagos.c.monto.label("monto"), pagos.c.descripcion, pagos.c.fecha).where(pagos.c.cliente_id == bindparam("id")),
+           pagos.c.monto.label("monto"), pagos.c.descripcion, pagos.c.fecha)
+    .where(pagos.c.cliente_id == bindparam("id")),
     select(literal_column("'anulacion'").label("tipo"), anulaciones.c.id, anulaciones.c.pago_id,
            anulaciones.c.monto.label("monto"), anulaciones.c.motivo.label("descripcion"), anulaciones.c.fecha)
     .where(anulaciones.c.cliente_id == bindparam("id")),

@@ -91,7 +91,8 @@ def verificar_anulaciones(*, db: Database) -> list[PagoSobreanulado]:
     )
     with db.lectura() as conn:
         filas = [(r, "anulado por encima de su monto") for r in conn.execute(excedidos)]
-        filas += [(r, f"anulación de {from_cents(int(r[3])):.2f} asentada a otro cliente") for r in conn.execute(ajenos)]
+        filas += [(r, f"anulación de {from_cents(int(r[3])):.2f} asentada a otro cliente")
+                  for r in conn.execute(ajenos)]
     return sorted(
         (PagoSobreanulado(pago_id=r[0], cliente_id=r[1], monto=from_cents(int(r[2])), anulado=from_cents(int(r[3])),
                           motivo=motivo) for r, motivo in filas),

@@ -13,8 +13,9 @@ payment).  The service, holding the write lock, then decides:
   from paying twice: the SDK re-accepts a recorded answer whenever the same
   question is asked again (it has no replay protection), and the question names
   the live balance and the last payment (and, for a reversal, what was already
-  reversed), so it is never the same question after a movement; two calls racing on one answer both pass the question but only the
-  first finds the data unchanged here.
+  reversed), so it is never the same question after a movement; two calls racing
+  on one answer both pass the question but only the first finds the data
+  unchanged here.
 
 Every outcome goes into the operation's audit row (``detalles["confirmacion"]``).
 """

@@ -30,8 +30,8 @@ LISTA = "pagos"
 COLUMNAS_PAGO = (pagos.c.id, pagos.c.cliente_id, pagos.c.monto.label("monto"), pagos.c.metodo_pago, pagos.c.descripcion,
                  pagos.c.fecha, pagos.c.procesado_por)
 DE_LOS_PAGOS = (
-    select(anulaciones.c.id, anulaciones.c.pago_id, anulaciones.c.monto.label("monto"), anulaciones.c.motivo, anulaciones.c.fecha,
-           anulaciones.c.procesado_por)
+    select(anulaciones.c.id, anulaciones.c.pago_id, anulaciones.c.monto.label("monto"), anulaciones.c.motivo,
+           anulaciones.c.fecha, anulaciones.c.procesado_por)
     .where(anulaciones.c.pago_id.in_(bindparam("ids", expanding=True)))
     .order_by(anulaciones.c.fecha, anulaciones.c.id)
 )

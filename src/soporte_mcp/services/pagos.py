@@ -31,7 +31,9 @@ pagos = Pago.__table__
 
 # Built once (see services/clientes.py: building a statement costs more than running it).
 # FOR UPDATE serialises payments to one customer on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-CLIENTE_PARA_PAGO = select(clientes.c.nombre, clientes.c.activo).where(clientes.c.id == bindparam("id")).with_for_update()
+CLIENTE_PARA_PAGO = (
+    select(clientes.c.nombre, clientes.c.activo).where(clientes.c.id == bindparam("id")).with_for_update()
+)
 POR_CLAVE = select(pagos).where(pagos.c.clave_idempotencia == bindparam("clave"))
 SUMAR_AL_SALDO = (
     update(clientes)

@@ -157,7 +157,8 @@ class TicketDetalle(Modelo):
     fecha_creacion: datetime
     fecha_resolucion: datetime | None
     version: int = Field(default=1, description="Sube con cada cambio; pásela a actualizarTicket para no pisar otro.")
-    historial: list[CambioTicket] = Field(default_factory=list, description="Cambios del ticket, el más antiguo primero.")
+    historial: list[CambioTicket] = Field(
+        default_factory=list, description="Cambios del ticket, el más antiguo primero.")
 
 
 class TicketResumen(Modelo):

@@ -176,7 +176,8 @@ def actualizar_ticket(
             ", ".join(f"{c} {a} -> {n}" for c, (a, n) in cambios.items()) or ("comentario" if nota else "sin cambios")
         )
         op.detalles = {"ticket_id": ident, "cambios": {c: list(v) for c, v in cambios.items()}}
-        return TicketActualizado(ticket=despues, cambios=entradas, estados_siguientes=list(TRANSICIONES[despues.estado]))
+        return TicketActualizado(ticket=despues, cambios=entradas,
+                                 estados_siguientes=list(TRANSICIONES[despues.estado]))
 
 
 def _pedido(estado: str | None, prioridad: str | None, asignado_a: str | None) -> dict[str, str | None]:

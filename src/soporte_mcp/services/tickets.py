@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import Connection, insert, select
 
 from soporte_mcp.db.engine import Database

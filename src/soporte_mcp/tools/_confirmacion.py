@@ -73,7 +73,7 @@ class Pregunta:
 
 def declarar(server: MCPServer) -> None:
     """Mark the tools that ask for confirmation in their ``_meta`` (call only when the policy may ask)."""
-    for tool in server._tool_manager.list_tools():  # noqa: SLF001 - the SDK has no public way to set _meta later
+    for tool in server._tool_manager.list_tools():
         if tool.name in CONFIRMAN:
             tool.meta = {**(tool.meta or {}), META_CONFIRMA: "elicitation"}
 
@@ -119,7 +119,7 @@ def _impedimento(ctx: Context) -> str | None:
     return None
 
 
-async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) -> T | None:  # noqa: ANN401
+async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) -> T | None:
     """The service's read of what the form shows; nothing under ``nunca``, where nobody is asked."""
     app = estado(ctx)
     if app.settings.confirmar_pagos == "nunca":
@@ -140,11 +140,11 @@ def _mensaje(titulo: str, lineas: dict[str, str], ultimo_pago: int) -> str:
 
 async def previa_pago(
     ctx: Context,
-    clienteId: int,  # noqa: N803
+    clienteId: int,
     monto: Decimal | str,
-    metodoPago: str,  # noqa: N803
+    metodoPago: str,
     descripcion: str | None,
-    idempotencyKey: str | None,  # noqa: N803
+    idempotencyKey: str | None,
 ) -> PreviaPago | None:
     return await _leer(ctx, pagos.previa_pago, cliente_id=clienteId, monto=monto, metodo_pago=metodoPago,
                        descripcion=descripcion, clave_idempotencia=idempotencyKey)
@@ -175,10 +175,10 @@ async def preguntar_pago(
 
 async def previa_anulacion(
     ctx: Context,
-    pagoId: int,  # noqa: N803
+    pagoId: int,
     motivo: str,
     monto: Decimal | str | None,
-    idempotencyKey: str | None,  # noqa: N803
+    idempotencyKey: str | None,
 ) -> PreviaAnulacion | None:
     return await _leer(ctx, anulaciones.previa_anulacion, pago_id=pagoId, motivo=motivo, monto=monto,
                        clave_idempotencia=idempotencyKey)

@@ -40,7 +40,7 @@ async def buscar_cliente(
             json_schema_extra={"minimum": 1, "maximum": servicio.LIMITE_MAXIMO},
         ),
     ] = servicio.LIMITE_POR_DEFECTO,
-    incluirInactivos: Annotated[  # noqa: N803 - the tool's argument name is part of its contract
+    incluirInactivos: Annotated[
         bool, Field(description="Incluir clientes dados de baja (por defecto solo activos).")
     ] = False,
 ) -> ResultadoBusqueda:
@@ -56,14 +56,17 @@ async def buscar_cliente(
     )
 
 
-async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:  # noqa: N803
-    """Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos, sus 5 últimos movimientos (pagos y anulaciones) y un resumen.
+async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos, sus 5 últimos movimientos "
+        """(pagos y anulaciones) y un resumen.
 
     El resumen cuenta sus tickets (total y abiertos), sus pagos, la fecha del último pago y sus
     anulaciones (cantidad y total anulado).
     Úsela para "¿cuál es el saldo de…?", "muéstrame el balance del cliente 2". Los importes
     son dólares con dos decimales, como texto ("1250.00").
     """
+    )
     return await ejecutar(ctx, servicio.consultar_saldo, cliente_id=clienteId)
 
 

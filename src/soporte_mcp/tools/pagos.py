@@ -15,8 +15,8 @@ from pydantic import Field
 from soporte_mcp.db.models import METODOS_PAGO
 from soporte_mcp.services import anulaciones, movimientos
 from soporte_mcp.services import pagos as servicio
-from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.anulaciones import PreviaAnulacion
+from soporte_mcp.services.auditoria import Tipo
 from soporte_mcp.services.pagos import PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
@@ -35,7 +35,7 @@ from soporte_mcp.tools.tickets import Cursor
 
 
 async def registrar_pago(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     # Decimal | str: a JSON number becomes an exact Decimal here, a string is parsed by the service.
     monto: Annotated[
         Decimal | str,
@@ -49,7 +49,7 @@ async def registrar_pago(
     previa: Annotated[PreviaPago | None, Resolve(previa_pago)],
     respuesta: Annotated[ElicitationResult[ConfirmarPago], Resolve(preguntar_pago)],
     descripcion: Annotated[str | None, Field(description="Concepto del pago, opcional.")] = None,
-    metodoPago: Annotated[  # noqa: N803
+    metodoPago: Annotated[
         str,
         Field(
             description="efectivo, tarjeta, transferencia (por defecto) o cheque. "
@@ -57,7 +57,7 @@ async def registrar_pago(
             json_schema_extra={"enum": list(METODOS_PAGO)},
         ),
     ] = "transferencia",
-    idempotencyKey: Annotated[  # noqa: N803
+    idempotencyKey: Annotated[
         str | None,
         Field(
             description="Clave única de este pago (p. ej. un UUID). Si reintenta tras un error de red, "
@@ -65,7 +65,9 @@ async def registrar_pago(
         ),
     ] = None,
 ) -> PagoRegistrado:
-    """Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve el saldo anterior, el nuevo y el incremento.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Registra un pago de un cliente activo: AUMENTA su saldo en el monto y devuelve el saldo anterior, "
+        """el nuevo y el incremento.
 
     Úsela cuando el usuario diga que un cliente pagó o pida registrar un pago. Confirme el
     cliente (con buscarCliente si solo hay nombre) y el monto antes de llamarla; no la repita
@@ -73,6 +75,7 @@ async def registrar_pago(
     admite, el servidor pide al usuario que confirme el pago en un formulario; si el usuario no
     lo confirma, el error es pago_no_confirmado y no se registra nada: no insista.
     """
+    )
     return await ejecutar(
         ctx, servicio.registrar_pago, cliente_id=clienteId, monto=monto, descripcion=descripcion,
         metodo_pago=metodoPago, clave_idempotencia=idempotencyKey,
@@ -93,7 +96,7 @@ PagoId = Annotated[
 
 
 async def listar_pagos(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     ctx: Context,
     desde: Annotated[
         date | None,
@@ -120,7 +123,7 @@ async def listar_pagos(
 
 
 async def anular_pago(
-    pagoId: PagoId,  # noqa: N803
+    pagoId: PagoId,
     motivo: Annotated[
         str,
         Field(description="Por qué se anula, en una frase (obligatorio): \"se registró por error\", "
@@ -137,7 +140,7 @@ async def anular_pago(
             "Si lo omite, se anula todo lo que queda por anular del pago."
         ),
     ] = None,
-    idempotencyKey: Annotated[  # noqa: N803
+    idempotencyKey: Annotated[
         str | None,
         Field(
             description="Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, "
@@ -145,7 +148,9 @@ async def anular_pago(
         ),
     ] = None,
 ) -> AnulacionRegistrada:
-    """Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el saldo anterior, el nuevo y lo que aún puede anularse.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Anula un pago, total o parcialmente: DISMINUYE el saldo del cliente en ese importe y devuelve el "
+        """saldo anterior, el nuevo y lo que aún puede anularse.
 
     Úsela cuando el usuario pida anular, revertir o devolver un pago ("se registró por error",
     "devuélvale 50 dólares del pago 12"). El pago no se borra: la anulación queda registrada
@@ -155,6 +160,7 @@ async def anular_pago(
     lo admite, el servidor pide al usuario que confirme la anulación en un formulario; si no la
     confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.
     """
+    )
     return await ejecutar(
         ctx, anulaciones.anular_pago, pago_id=pagoId, motivo=motivo, monto=monto, clave_idempotencia=idempotencyKey,
         confirmacion=confirmacion(respuesta, pregunta_anulacion(previa)),

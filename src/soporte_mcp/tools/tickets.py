@@ -18,7 +18,8 @@ from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
 
 # Changes a ticket in place (never deletes anything); not idempotent: each call with a comment adds an entry.
-ACTUALIZACION = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+ACTUALIZACION = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 Estado = Annotated[str, Field(json_schema_extra={"enum": list(ESTADOS_TICKET)})]
 # The page cursor of listarTickets and listarPagos.
@@ -30,7 +31,7 @@ Cursor = Annotated[
 
 
 async def crear_ticket(
-    clienteId: ClienteId,  # noqa: N803
+    clienteId: ClienteId,
     titulo: Annotated[str, Field(description="Resumen breve del problema (máx. 200 caracteres).")],
     descripcion: Annotated[str, Field(description="Qué le pasa al cliente, con los detalles que dio.")],
     ctx: Context,
@@ -55,7 +56,7 @@ async def crear_ticket(
 
 async def listar_tickets(
     ctx: Context,
-    clienteId: Annotated[  # noqa: N803
+    clienteId: Annotated[
         int | None,
         Field(description="Id del cliente cuyos tickets quiere ver (búsquelo con buscarCliente). "
                           "Sin él, tickets de todos los clientes.", json_schema_extra={"minimum": 1}),
@@ -79,13 +80,16 @@ async def listar_tickets(
     ] = seguimiento.LIMITE_POR_DEFECTO,
     cursor: Cursor = None,
 ) -> ListaTickets:
-    """Lista tickets, el más reciente primero: número (#000042), cliente, título, estado, prioridad, asignado, fechas y versión.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Lista tickets, el más reciente primero: número (#000042), cliente, título, estado, prioridad, "
+        """asignado, fechas y versión.
 
     Úsela para "¿qué tickets abiertos tiene María García?" (busque antes el id con buscarCliente),
     para encontrar el número de un ticket antes de actualizarlo, o para revisar la cola por estado
     o prioridad. Si «siguiente» no es null hay más: vuelva a llamarla con cursor=siguiente.
     Solo consulta; no cambia nada.
     """
+    )
     return await ejecutar(
         ctx, seguimiento.listar_tickets, cliente_id=clienteId, estado=estado, prioridad=prioridad, texto=texto,
         limite=limite, cursor=cursor,
@@ -93,7 +97,7 @@ async def listar_tickets(
 
 
 async def actualizar_ticket(
-    ticketId: Annotated[  # noqa: N803
+    ticketId: Annotated[
         int | str, Field(description="El ticket: su número (42) o como lo ve el cliente (\"#000042\").")
     ],
     ctx: Context,
@@ -108,11 +112,12 @@ async def actualizar_ticket(
         str | None, Field(description="Nueva prioridad: baja, media, alta o critica.",
                           json_schema_extra={"enum": list(PRIORIDADES)})
     ] = None,
-    asignadoA: Annotated[  # noqa: N803
+    asignadoA: Annotated[
         str | None, Field(description="Persona a la que se asigna (p. ej. \"Ana\"); \"\" quita la asignación.")
     ] = None,
     comentario: Annotated[
-        str | None, Field(description="Nota para el historial: qué se hizo o por qué (p. ej. \"se reinició el router\").")
+        str | None,
+        Field(description="Nota para el historial: qué se hizo o por qué (p. ej. \"se reinició el router\")."),
     ] = None,
     version: Annotated[
         int | None,
@@ -121,7 +126,9 @@ async def actualizar_ticket(
               json_schema_extra={"minimum": 1}),
     ] = None,
 ) -> TicketActualizado:
-    """Cambia el estado, la prioridad o la persona asignada de un ticket, o le añade un comentario; cada cambio queda en su historial.
+    (  # the description the model reads, split only to fit the line (one string, unchanged)
+        "Cambia el estado, la prioridad o la persona asignada de un ticket, o le añade un comentario; "
+        """cada cambio queda en su historial.
 
     Úsela para "pasa el ticket #000003 a en proceso y asígnalo a Ana", "marca el ticket 3 como
     resuelto: se reinició el router" (comentario) o "reabre el ticket 3" (estado abierto). Indique
@@ -129,6 +136,7 @@ async def actualizar_ticket(
     estados posibles; resuelto fija la fecha de resolución y reabrir la borra. Si no sabe el número
     del ticket, búsquelo antes con listarTickets.
     """
+    )
     return await ejecutar(
         ctx, seguimiento.actualizar_ticket, ticket_id=ticketId, estado=estado, prioridad=prioridad,
         asignado_a=asignadoA, comentario=comentario, version=version,

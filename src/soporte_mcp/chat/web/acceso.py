@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from soporte_mcp.claves import hash_clave, verificar_clave
 from soporte_mcp.chat.web.almacen import DURACION_SESION_S, Almacen, Sesion
+from soporte_mcp.claves import hash_clave, verificar_clave
 
 COOKIE = "soporte_chat_sesion"
 CABECERA_CSRF = "x-csrf-token"

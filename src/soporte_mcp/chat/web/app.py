@@ -101,7 +101,7 @@ async def login(request: Request, web: Web, sesion: Sesion) -> Response:
 
 
 @api(cambia=True, pide_login=False)
-async def logout(request: Request, web: Web, sesion: Sesion) -> Response:  # noqa: ARG001
+async def logout(request: Request, web: Web, sesion: Sesion) -> Response:
     web.almacen.cerrar_sesion(sesion)
     respuesta = Response(status_code=204)
     respuesta.delete_cookie(acceso.COOKIE, path="/")
@@ -109,12 +109,12 @@ async def logout(request: Request, web: Web, sesion: Sesion) -> Response:  # noq
 
 
 @api(cambia=False)
-async def listar(request: Request, web: Web, sesion: Sesion) -> Response:  # noqa: ARG001
+async def listar(request: Request, web: Web, sesion: Sesion) -> Response:
     return JSONResponse({"conversaciones": web.almacen.conversaciones(sesion.duenio)})
 
 
 @api(cambia=True)
-async def crear(request: Request, web: Web, sesion: Sesion) -> Response:  # noqa: ARG001
+async def crear(request: Request, web: Web, sesion: Sesion) -> Response:
     ident = web.almacen.nueva_conversacion(sesion.duenio, TITULO_NUEVA)
     return JSONResponse({"id": ident, "titulo": TITULO_NUEVA}, status_code=201)
 
@@ -169,7 +169,7 @@ async def _correr(web: Web, duenio: str, conversacion: dict[str, Any], turno: Tu
     desenlace = "error"
     try:
         desenlace = await turno.correr(motor, texto)
-    except Exception:  # noqa: BLE001  (a bug in one turn must not bring down every session's server)
+    except Exception:
         logger.exception("la respuesta falló")
         turno.nota("error", "Error interno del chat; la respuesta se interrumpió. Vea el registro del servidor.",
                     codigo="interno")

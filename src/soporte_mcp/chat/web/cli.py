@@ -33,14 +33,15 @@ def comando_web(principal: click.Command) -> click.Group:
     @click.group("web", cls=Grupo, invoke_without_command=True, context_settings=AJUSTES,
                  subcommand_metavar="[COMANDO [ARGS]...]")
     @click.option("--host", default="127.0.0.1", show_default=True, metavar="DIRECCIÓN",
-                  help="Dirección en la que escuchar. Fuera de loopback se exige iniciar sesión y deben existir cuentas.")
+                  help="Dirección en la que escuchar. Fuera de loopback se exige iniciar sesión "
+                  "y deben existir cuentas.")
     @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, metavar="PUERTO",
                   help="Puerto en el que escuchar.")
     @CARPETA
     @click.option("--secure-cookie", "cookie_segura", is_flag=True,
                   help="Marcar la cookie de sesión como Secure (detrás de un proxy TLS); ya lo es al servir por https.")
     @click.pass_context
-    def web(ctx: click.Context, **opciones: Any) -> None:  # noqa: ANN401
+    def web(ctx: click.Context, **opciones: Any) -> None:
         """Sirve el chat web de los agentes: las mismas conversaciones, herramientas y confirmaciones
         que el chat de terminal, en una página del navegador.
 
@@ -56,7 +57,7 @@ def comando_web(principal: click.Command) -> click.Group:
     return web
 
 
-def _servir(**o: Any) -> None:  # noqa: ANN401
+def _servir(**o: Any) -> None:
     import anyio
 
     from soporte_mcp.chat import cli as chat_cli
@@ -109,7 +110,10 @@ def crear(nombre: str, carpeta: Path | None, clave: str) -> None:
 @click.argument("nombre")
 @CARPETA
 def borrar(nombre: str, carpeta: Path | None) -> None:
-    """Borra la cuenta NOMBRE y cierra sus sesiones (sus conversaciones quedan, para una cuenta nueva con ese nombre)."""
+    """Borra la cuenta NOMBRE y cierra sus sesiones.
+
+    Sus conversaciones quedan, para una cuenta nueva con ese nombre.
+    """
     if not _almacen(carpeta).borrar_cuenta(nombre):
         raise click.ClickException(f"No existe la cuenta {nombre}.")
     click.echo(f"Cuenta {nombre} borrada.")

@@ -58,7 +58,7 @@ class _Espera:
         self.listo = anyio.Event()
         self.valor: Any = None
 
-    def responder(self, valor: Any) -> None:  # noqa: ANN401
+    def responder(self, valor: Any) -> None:
         if not self.listo.is_set():
             self.valor = valor
             self.listo.set()
@@ -90,7 +90,8 @@ class TurnoWeb:
 
     def llamada(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> None:
         self._cerrar_texto()
-        self._tarjeta = {"tipo": "herramienta", "id": self.primero + len(self.vista), "herramienta": herramienta.expuesta,
+        self._tarjeta = {"tipo": "herramienta", "id": self.primero + len(self.vista),
+                         "herramienta": herramienta.expuesta,
                          "servidor": herramienta.servidor, "argumentos": dict(argumentos),
                          "escribe": not herramienta.solo_lectura, "estado": "en_curso", "resumen": ""}
         self.vista.append(self._tarjeta)
@@ -116,7 +117,7 @@ class TurnoWeb:
         self.nota("error", exc.mensaje, codigo=exc.codigo)
 
     # The engine's Aprobador and Elicitador
-    async def confirmar(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> bool:  # noqa: ARG002
+    async def confirmar(self, herramienta: Herramienta, argumentos: Mapping[str, Any]) -> bool:
         assert self._tarjeta is not None
         self._tarjeta["estado"] = "esperando"
         self._confirmacion = espera = _Espera()

@@ -1,0 +1,97 @@
+"""buscarCliente through the in-memory MCP client, against the demo data."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import audit_rows, business_state, call, error_code, ok
+
+pytestmark = pytest.mark.anyio
+
+
+def nombres(resultado: dict) -> list[str]:
+    return [c["nombre"] for c in resultado["clientes"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["maria garcia", "María García", "García", "GARCIA LOPEZ", "lopez maria", "maria.garcia@email.com", "MARIA.GARCIA"],
+)
+async def test_search_ignores_case_accents_and_word_order(client, query) -> None:
+    assert "María García López" in nombres(ok(await call(client, "buscarCliente", {"query": query})))
+
+
+async def test_search_by_exact_email_finds_that_customer_first(client) -> None:
+    resultado = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))
+    assert resultado["clientes"][0]["email"] == "juan.perez@empresa.com"
+    assert resultado["clientes"][0]["id"] == 2
+
+
+async def test_exact_email_ranks_before_other_matches(client, db) -> None:
+    from sqlalchemy import insert
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    with db.escritura() as conn:  # "Aaron" sorts before "Juan" by name, yet the exact email must win
+        conn.execute(insert(Cliente.__table__).values(
+            nombre="Aaron Pérez Juan", email="juan.perez@empresa.com.ec", saldo=0, saldo_inicial=0, activo=True,
+            busqueda=texto_busqueda("Aaron Pérez Juan", "juan.perez@empresa.com.ec")))
+    resultado = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))
+    assert [c["email"] for c in resultado["clientes"]] == ["juan.perez@empresa.com", "juan.perez@empresa.com.ec"]
+
+
+async def test_results_are_ordered_by_name_and_bounded_by_limite(client) -> None:
+    todos = ok(await call(client, "buscarCliente", {"query": "a"}))
+    assert nombres(todos) == sorted(nombres(todos))
+    dos = ok(await call(client, "buscarCliente", {"query": "a", "limite": 2}))
+    assert dos["total"] == 2 and dos["hay_mas"] is True and dos["sugerencia"]
+
+
+async def test_short_words_combine_with_indexed_words(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ana so"}))) == ["Ana Sofía Rodríguez"]
+
+
+async def test_no_match_gives_empty_list_with_a_suggestion_and_is_audited(client, db) -> None:
+    resultado = ok(await call(client, "buscarCliente", {"query": "Zacarías Inexistente"}))
+    assert resultado["clientes"] == [] and resultado["total"] == 0
+    assert "Pruebe" in resultado["sugerencia"]
+    fila = audit_rows(db)[-1]
+    assert (fila.herramienta, fila.resultado, fila.tipo) == ("buscarCliente", "ok", "consulta")
+    assert fila.metadatos["argumentos"]["query"] == "Zacarías Inexistente"
+
+
+async def test_inactive_customers_only_when_asked(client, db) -> None:
+    from sqlalchemy import update
+
+    from soporte_mcp.db.models import Cliente
+
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.__table__.c.id == 3).values(activo=False))
+    assert ok(await call(client, "buscarCliente", {"query": "ana rodriguez"}))["clientes"] == []
+    con = ok(await call(client, "buscarCliente", {"query": "ana rodriguez", "incluirInactivos": True}))
+    assert [(c["id"], c["activo"]) for c in con["clientes"]] == [(3, False)]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n"])
+async def test_blank_query_is_refused_in_spanish_and_audited(client, db, query) -> None:
+    antes = business_state(db)
+    assert error_code(await call(client, "buscarCliente", {"query": query})) == "consulta_vacia"
+    assert business_state(db) == antes
+    fila = audit_rows(db)[-1]
+    assert (fila.resultado, fila.metadatos["codigo"]) == ("rechazado", "consulta_vacia")
+
+
+@pytest.mark.parametrize("limite", [0, 51, -3])
+async def test_limite_out_of_bounds_is_refused(client, limite) -> None:
+    assert error_code(await call(client, "buscarCliente", {"query": "maria", "limite": limite})) == "limite_invalido"
+
+
+async def test_fts_special_characters_are_searched_literally(client) -> None:
+    for query in ['"maria', "garcia*", "OR AND NOT", "100%", "a_b", "(juan)"]:
+        assert not (await call(client, "buscarCliente", {"query": query})).is_error, query
+
+
+@pytest.mark.parametrize("query", ["%", "_", "a%", "%%"])
+async def test_like_wildcards_in_short_words_match_only_themselves(client, query) -> None:
+    assert ok(await call(client, "buscarCliente", {"query": query}))["clientes"] == []
