@@ -56,7 +56,8 @@ def errores_claros() -> Iterator[None]:
 def main(ctx: click.Context, database_url: str, timezone: str | None, verbose: int) -> None:
     """soporte-mcp: servidor MCP con las herramientas de un equipo de soporte al cliente.
 
-    Herramientas: buscarCliente, consultarSaldo, crearTicket, registrarPago, estadisticas.
+    Herramientas: buscarCliente, consultarSaldo, crearTicket, listarTickets, actualizarTicket,
+    registrarPago, listarPagos, anularPago, estadisticas.
     """
     nivel = nivel_de_verbosidad(verbose)
     configurar_logging(nivel)
@@ -138,15 +139,15 @@ TOKENS_FILE = click.option(
               help="Permite escuchar en una dirección que no es de bucle local sin autenticación.")
 @click.option("--redis-url", envvar="SOPORTE_REDIS_URL", metavar="URL",
               help="Redis que comparten todos los procesos y máquinas, p. ej. redis://10.0.0.5:6379/0: un solo "
-              "límite por token entre todos (env SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
+              "límite por token entre todos (variable SOPORTE_REDIS_URL). Sin él, cada proceso cuenta por su cuenta.")
 @click.option("--redis-failure-mode", type=click.Choice(["open", "closed"]), default="open", show_default=True,
               envvar="SOPORTE_REDIS_FAILURE_MODE",
               help="Mientras Redis no responde: open atiende con límites por proceso, closed responde 503 "
-              "(env SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
+              "(variable SOPORTE_REDIS_FAILURE_MODE). En ambos casos se registra un aviso y se cuenta en /metrics.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               envvar="SOPORTE_LOG_FORMAT",
               help="json: un objeto JSON por línea en stderr, con una línea por llamada a herramienta (id de "
-              "solicitud, herramienta, llamante, resultado, duración) (env SOPORTE_LOG_FORMAT).")
+              "solicitud, herramienta, llamante, resultado, duración) (variable SOPORTE_LOG_FORMAT).")
 @click.option(
     "--confirmar-pagos", type=click.Choice(POLITICAS_CONFIRMACION), default="auto", show_default=True,
     envvar="SOPORTE_CONFIRMAR_PAGOS",
@@ -165,8 +166,8 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     SOPORTE_ADMIN_PASSWORD_HASH y SOPORTE_ADMIN_SECRET (vea `soporte-mcp admin --help`).
     """
     from soporte_mcp.auth import autenticacion
-    from soporte_mcp.http import es_loopback
     from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
+    from soporte_mcp.red import es_loopback
     from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
@@ -252,7 +253,7 @@ def comprobar_puerto(red: Red) -> None:
 
 def aviso_de_host(red: Red) -> str | None:
     """The warning for a non-loopback address served without --allowed-host (None when there is none to give)."""
-    from soporte_mcp.http import es_loopback
+    from soporte_mcp.red import es_loopback
 
     if red.allowed_hosts or es_loopback(red.host):
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from soporte_mcp.db.engine import Database
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.limites import CubetasRedis, LimiteDeTasa
 from soporte_mcp.observabilidad import metricas, trazas
+from soporte_mcp.red import es_loopback
 
 MCP_PATH = "/mcp"
 METRICS_PATH = "/metrics"
@@ -174,15 +174,6 @@ def seguridad_de_transporte(allowed_hosts: Sequence[str], host: str) -> Transpor
              + [h.split(":")[0] for h in allowed_hosts])
     origins = [f"{esquema}://{h}" for h in hosts for esquema in ("http", "https")]
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
-
-
-def es_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def entorno_trabajador(settings: Settings, *, host: str, allowed_hosts: Sequence[str]) -> dict[str, str]:

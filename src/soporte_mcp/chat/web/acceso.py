@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,15 +34,6 @@ VENTANA_S = 15 * 60
 NOMBRES_LOCALES = ("127.0.0.1", "localhost", "[::1]")
 
 __all__ = ["hash_clave", "verificar_clave"]
-
-
-def es_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Limitador:

@@ -20,11 +20,11 @@ import uvicorn
 from soporte_mcp.chat import servidores as srv
 from soporte_mcp.chat.formulario import Formularios, a_quien_llama
 from soporte_mcp.chat.modelo import cliente_openai
-from soporte_mcp.chat.web.acceso import es_loopback
 from soporte_mcp.chat.web.almacen import Almacen
 from soporte_mcp.chat.web.app import Web, crear_app
 from soporte_mcp.chat.web.turnos import Motor
 from soporte_mcp.errors import ConfiguracionInvalida, SoporteError
+from soporte_mcp.red import es_loopback
 
 logger = logging.getLogger(__name__)
 
