@@ -26,7 +26,7 @@ from tests.admin.test_admin import MARIA, app_con_panel, entrar, id_de, navegado
 pytestmark = pytest.mark.anyio
 
 PLANTILLA_SQLADMIN = Path(sqladmin.__file__).parent / "translations" / "admin.pot"
-CATALOGO = Path(__file__).parents[1] / "src/soporte_mcp/admin/traducciones/es/LC_MESSAGES"
+CATALOGO = Path(__file__).parents[2] / "src/soporte_mcp/admin/traducciones/es/LC_MESSAGES"
 LITERALES = ["All", "Yes", "Invalid credentials", "Not Found", "Forbidden", "Bad Request", "Invalid page",
              "Invalid sortBy", "This field is required", "Not a valid choice"]
 
