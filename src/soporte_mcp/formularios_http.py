@@ -73,6 +73,10 @@ class _AperturaConFormularios:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != self.ruta:
             return False
         cabeceras = dict(scope["headers"])
+        # A 2026-07-28 request names its method in a header, and opens no session: no body to read
+        # (every stateless call would otherwise pay a JSON parse here).
+        if b"mcp-method" in cabeceras:
+            return False
         # SSE answers need a client that accepts them (the spec requires both; a JSON-only one stays JSON).
         return b"mcp-session-id" not in cabeceras and b"text/event-stream" in cabeceras.get(b"accept", b"")
 

@@ -23,7 +23,7 @@ from soporte_mcp.errors import ErrorInterno, HerramientaDesconocida, Rechazo, So
 from soporte_mcp.observabilidad import medir_llamada
 from soporte_mcp.observabilidad.llamadas import clasificar
 from soporte_mcp.recursos import registrar_recursos
-from soporte_mcp.services.auditoria import Tipo, registrar_fallo
+from soporte_mcp.services.auditoria import Llamada, Tipo, registrar_fallo
 from soporte_mcp.state import AppState
 from soporte_mcp.tools import _confirmacion, registrar_herramientas
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
@@ -56,7 +56,8 @@ class ServidorSoporte(MCPServer[AppState]):
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> CallToolResult | InputRequiredResult:
         # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
-        with peticion(name, arguments), medir_llamada(**_medible(context, name, arguments)) as medida:
+        origen = llamada(context, name, arguments) if context is not None else None
+        with peticion(name, arguments, origen), medir_llamada(**_medible(context, name, origen)) as medida:
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
@@ -93,12 +94,12 @@ class ServidorSoporte(MCPServer[AppState]):
         await correr(registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 
-def _medible(context: Context | None, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+def _medible(context: Context | None, name: str, origen: Llamada | None) -> dict[str, Any]:
     # A name the client made up must not become a metrics label of its own.
     herramienta = name if name in TIPOS else "desconocida"
-    if context is None:
+    if context is None or origen is None:
         return {"herramienta": herramienta}
-    return {"herramienta": herramienta, "llamante": llamada(context, name, arguments).usuario,
+    return {"herramienta": herramienta, "llamante": origen.usuario,
             "peticion": context.request_context.request, "jsonrpc_id": context.request_id}
 
 

@@ -39,15 +39,16 @@ class Peticion:
 
     herramienta: str
     argumentos: Mapping[str, Any]
+    origen: Llamada | None = None  # who is calling, worked out once per call (None without a context)
 
 
 _peticion: ContextVar[Peticion | None] = ContextVar("soporte_peticion", default=None)
 
 
 @contextmanager
-def peticion(herramienta: str, argumentos: Mapping[str, Any]) -> Iterator[None]:
+def peticion(herramienta: str, argumentos: Mapping[str, Any], origen: Llamada | None = None) -> Iterator[None]:
     """Make the call being served visible to ``ejecutar`` (set around each tools/call)."""
-    token = _peticion.set(Peticion(herramienta, dict(argumentos)))
+    token = _peticion.set(Peticion(herramienta, dict(argumentos), origen))
     try:
         yield
     finally:
@@ -110,7 +111,7 @@ async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = 
     if actual is None:
         raise RuntimeError("ejecutar() fuera de una llamada a una herramienta")
     app = estado(ctx)
-    origen = llamada(ctx, actual.herramienta, actual.argumentos)
+    origen = actual.origen or llamada(ctx, actual.herramienta, actual.argumentos)
     # A write may wait up to the busy timeout for SQLite's write lock: never on the event loop
     # (issue 13: one waiting payment froze its whole worker). Reads take no lock and stay inline.
     if TIPOS.get(actual.herramienta, Tipo.CONSULTA).escribe:
