@@ -383,6 +383,16 @@ def pg_sembrada(clientes: int) -> str | None:
         print(f"sembrando {nombre} con `soporte-mcp seed --clientes {clientes}` ...", file=sys.stderr, flush=True)
         subprocess.run([comando(), "--database-url", url, "seed", "--limpiar", "--clientes", str(clientes)],
                        check=True, stdout=subprocess.DEVNULL, env=entorno())
+    else:  # seeded by an earlier version: bring its schema to ours (a no-op when it is)
+        subprocess.run([comando(), "--database-url", url, "db", "upgrade"], check=True, stdout=subprocess.DEVNULL,
+                       env=entorno())
+    # Fresh planner statistics, as a database that has served a while has them (autovacuum).
+    motor = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with motor.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        motor.dispose()
     return url
 
 
