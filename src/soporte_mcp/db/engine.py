@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModu
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from soporte_mcp.db.diferido import EscritorDiferido
+from soporte_mcp.db.escritor import EscritorAgrupado
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,15 @@ class Database:
     engine: Engine
     _lector: Engine = field(init=False, repr=False)
     _diferido: EscritorDiferido = field(init=False, repr=False)
-    _turno_de_escritura: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _escritor: EscritorAgrupado | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
         self._diferido = EscritorDiferido(self._escribir_lote)
+        if self.is_sqlite:
+            self._escritor = EscritorAgrupado(
+                self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores
+            )
 
     @classmethod
     def from_url(cls, url: str, *, solo_lectura: bool = False) -> Database:
@@ -186,11 +190,37 @@ class Database:
     def escritura(self) -> Iterator[Connection]:
         """A write transaction (on SQLite it takes the write lock at BEGIN).
 
+        Called by a write running in the SQLite writer's batch (``escribir``), it is
+        a SAVEPOINT of the batch's transaction instead: atomic on its own, committed
+        with the batch (db/escritor.py).
+
         Raises:
             BaseDeDatosNoDisponible: the database cannot be reached, or stayed locked past the wait.
         """
-        with traducir_errores(), self.engine.begin() as conn:
-            yield conn
+        lote = self._escritor.conexion() if self._escritor is not None else None
+        if lote is None:
+            with traducir_errores(), self.engine.begin() as conn:
+                yield conn
+            return
+        if not lote.connection.driver_connection.in_transaction:
+            # SQLite rolled the batch back (an I/O error): a SAVEPOINT now would start, and its
+            # RELEASE commit, a transaction of its own outside the batch.
+            raise BaseDeDatosNoDisponible("La base de datos perdió la transacción en curso. No se hizo ningún "
+                                          "cambio; reintente en unos segundos.")
+        with traducir_errores(), lote.begin_nested():
+            yield lote
+
+    def tras_confirmar(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the write that calls this (after its ``escritura``) is committed.
+
+        Outside a batch that is now; inside the SQLite writer's batch, after the batch's
+        COMMIT, and never if it fails (what counts payments must not count one rolled back).
+        """
+        trabajo = self._escritor.trabajo() if self._escritor is not None else None
+        if trabajo is None:
+            fn()
+        else:
+            trabajo.despues.append(fn)
 
     @contextmanager
     def lectura(self) -> Iterator[Connection]:
@@ -234,32 +264,19 @@ class Database:
         return await self.run_en_hilo(fn, *args, **kwargs)
 
     async def escribir(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a write from async code: in a worker thread, one at a time per process on SQLite.
+        """Run a write from async code, never on the event loop (it may wait for the write lock).
 
-        SQLite has one write lock for the whole file; 32 threads of one process polling
-        for it through the busy handler (which sleeps 1, 2, 5 … 100 ms between tries) burn
-        CPU and leave the lock idle between holders. Queued on a Python lock instead, the
-        next write starts as soon as the previous one commits; only the other processes
-        (workers, the CLI) meet the busy handler. The wait on it is bounded like the busy timeout.
+        On SQLite it goes to the process's one writer thread, which commits the writes
+        waiting together (db/escritor.py); it waits at most the busy timeout for its turn.
+        Elsewhere it runs in a worker thread of its own (PostgreSQL locks rows, not the database).
 
         Raises:
-            BaseDeDatosNoDisponible: the process's previous writes held the turn past the busy timeout.
+            BaseDeDatosNoDisponible: no turn within the busy timeout (nothing was written), or the
+                batch could not be committed.
         """
-        if not self.is_sqlite:
+        if self._escritor is None:
             return await self.run_en_hilo(fn, *args, **kwargs)
-
-        def en_turno() -> T:
-            if not self._turno_de_escritura.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise BaseDeDatosNoDisponible(
-                    "La base de datos está ocupada con otras escrituras. No se hizo ningún cambio; "
-                    "reintente en unos segundos."
-                )
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._turno_de_escritura.release()
-
-        return await anyio.to_thread.run_sync(en_turno)
+        return await self._escritor.ejecutar(lambda: fn(*args, **kwargs))
 
     async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work in a worker thread whatever the database: writes (they may wait up to
@@ -286,7 +303,9 @@ class Database:
             conn.execute(text("SELECT version_num FROM alembic_version"))
 
     def dispose(self) -> None:
-        """Commit the rows written behind, then close the connections."""
+        """Finish the queued writes, commit the rows written behind, then close the connections."""
+        if self._escritor is not None:
+            self._escritor.cerrar()
         self._diferido.cerrar()
         self.engine.dispose()
 
