@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from soporte_mcp.db.cerrojo import CerrojoDeArchivo
 from soporte_mcp.db.diferido import EscritorDiferido
 from soporte_mcp.db.escritor import EscritorAgrupado
 from soporte_mcp.errors import BaseDeDatosNoDisponible
@@ -168,14 +170,20 @@ class Database:
     _lector: Engine = field(init=False, repr=False)
     _diferido: EscritorDiferido = field(init=False, repr=False)
     _escritor: EscritorAgrupado | None = field(init=False, repr=False, default=None)
+    # The diferido thread's own handle on the file's write turn (db/cerrojo.py), None off SQLite files.
+    _turno_diferido: CerrojoDeArchivo | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
         self._diferido = EscritorDiferido(self._escribir_lote)
-        if self.is_sqlite:
-            self._escritor = EscritorAgrupado(
-                self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores
-            )
+        if not self.is_sqlite:
+            return
+        archivo = self.archivo_sqlite
+        turno = CerrojoDeArchivo(archivo) if archivo is not None else None
+        self._escritor = EscritorAgrupado(
+            self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores, turno=turno
+        )
+        self._turno_diferido = CerrojoDeArchivo(archivo) if archivo is not None else None
 
     @classmethod
     def from_url(cls, url: str, *, solo_lectura: bool = False) -> Database:
@@ -244,10 +252,19 @@ class Database:
         return self._diferido.vaciar(timeout)
 
     def _escribir_lote(self, lote: dict[Any, list[dict[str, Any]]]) -> None:
-        # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
-        with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
-            for statement, filas in lote.items():
-                conn.execute(statement, filas)
+        # Takes the file's write turn like the writer thread (db/cerrojo.py): SQLite's busy
+        # handler would leave its lock idle between them. Refused, the rows wait for the next round.
+        turno = self._turno_diferido
+        if turno is not None and not turno.tomar(time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise BaseDeDatosNoDisponible("la base de datos está ocupada con otras escrituras")
+        try:
+            # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
+            with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
+                for statement, filas in lote.items():
+                    conn.execute(statement, filas)
+        finally:
+            if turno is not None:
+                turno.soltar()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work that takes no lock (a read) from async code.
@@ -307,6 +324,8 @@ class Database:
         if self._escritor is not None:
             self._escritor.cerrar()
         self._diferido.cerrar()
+        if self._turno_diferido is not None:
+            self._turno_diferido.cerrar()
         self.engine.dispose()
 
 

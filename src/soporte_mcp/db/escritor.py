@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy import Connection, Engine
 
+from soporte_mcp.db.cerrojo import CerrojoDeArchivo
 from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ class EscritorAgrupado:
     """The queue of a process's SQLite writes and the thread that commits them in batches.
 
     ``traducir`` turns a driver error into ``BaseDeDatosNoDisponible`` (db/engine.py's
-    ``traducir_errores``).
+    ``traducir_errores``); ``turno``, the lock that orders the writers of every process
+    on the file (db/cerrojo.py), is held from before BEGIN IMMEDIATE to after COMMIT.
     """
 
     def __init__(
@@ -96,9 +98,14 @@ class EscritorAgrupado:
         *,
         espera_s: float,
         traducir: Callable[[], Any],
+        turno: CerrojoDeArchivo | None = None,
         lote_maximo: int = LOTE_MAXIMO,
     ) -> None:
         self._engine = engine
+        self._turno = turno
+        # The thread's own connection, kept between batches: SQLite keeps its page cache warm as
+        # long as no other connection wrote, where the pool would hand out one whose cache is stale.
+        self._conn: Connection | None = None
         self._espera_s = espera_s
         self._traducir = traducir
         self._lote_maximo = lote_maximo
@@ -181,6 +188,7 @@ class EscritorAgrupado:
                 while not self._cola:
                     if self._parar:
                         self._hilo = None
+                        self._soltar_recursos()
                         return
                     self._hay_trabajo.wait()
             try:
@@ -208,13 +216,46 @@ class EscritorAgrupado:
 
     @contextmanager
     def _transaccion(self) -> Iterator[Connection]:
-        """BEGIN IMMEDIATE … COMMIT on a connection of the pool (a rollback when the body raises)."""
-        with self._traducir(), self._engine.connect() as conn:
-            # BEGIN and COMMIT belong to no single call: no trace span for them (observabilidad/trazas.py).
-            conn.execution_options(sin_trazas=True)
-            with conn.begin():
-                conn.execution_options(sin_trazas=False)
-                yield conn
+        """The turn, then BEGIN IMMEDIATE … COMMIT on the thread's connection (a rollback when the body raises).
+
+        Raises:
+            BaseDeDatosNoDisponible: no turn, or no write lock, within the wait.
+        """
+        if self._turno is not None and not self._turno.tomar(time.monotonic() + self._espera_s):
+            raise BaseDeDatosNoDisponible(OCUPADA)
+        try:
+            with self._traducir():
+                conn = self._conexion()
+                try:
+                    # BEGIN and COMMIT belong to no single call: no trace span for them (observabilidad/trazas.py).
+                    conn.execution_options(sin_trazas=True)
+                    with conn.begin():
+                        conn.execution_options(sin_trazas=False)
+                        yield conn
+                except BaseException:
+                    self._descartar_conexion()  # whatever state a failed batch left it in
+                    raise
+        finally:
+            if self._turno is not None:
+                self._turno.soltar()
+
+    def _conexion(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _descartar_conexion(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("escritor de SQLite: no se pudo cerrar la conexión", exc_info=True)
+
+    def _soltar_recursos(self) -> None:
+        self._descartar_conexion()
+        if self._turno is not None:
+            self._turno.cerrar()
 
     def _tomar(self, hasta: float | None) -> list[Trabajo]:
         """Claim the writes waiting (up to the batch size; only those queued by ``hasta`` if given)."""
