@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from soporte_mcp.db.cerrojo import CerrojoDeArchivo
 from soporte_mcp.db.diferido import EscritorDiferido
-from soporte_mcp.db.escritor import EscritorAgrupado
+from soporte_mcp.db.escritor import EscritorAgrupado, punto_de_guardado
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -210,12 +210,7 @@ class Database:
             with traducir_errores(), self.engine.begin() as conn:
                 yield conn
             return
-        if not lote.connection.driver_connection.in_transaction:
-            # SQLite rolled the batch back (an I/O error): a SAVEPOINT now would start, and its
-            # RELEASE commit, a transaction of its own outside the batch.
-            raise BaseDeDatosNoDisponible("La base de datos perdió la transacción en curso. No se hizo ningún "
-                                          "cambio; reintente en unos segundos.")
-        with traducir_errores(), lote.begin_nested():
+        with traducir_errores(), punto_de_guardado(lote):
             yield lote
 
     def tras_confirmar(self, fn: Callable[[], None]) -> None:

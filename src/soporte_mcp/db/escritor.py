@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -281,7 +282,7 @@ class EscritorAgrupado:
                 # A disk or I/O error can make SQLite roll the whole transaction back: then the earlier
                 # writes are gone too, and none of the batch may be reported as done.
                 if isinstance(trabajo.error, BaseDeDatosNoDisponible) or not driver.in_transaction:
-                    return trabajo.error or BaseDeDatosNoDisponible("se perdió la transacción del lote")
+                    return trabajo.error or BaseDeDatosNoDisponible(PERDIDA)
         finally:
             self._local.conn = self._local.trabajo = None
         return None
@@ -298,6 +299,40 @@ class EscritorAgrupado:
                 loop.call_soon_threadsafe(_despertar, suyos)
             except RuntimeError:  # that loop is closed: nobody is waiting there any more
                 pass
+
+
+PERDIDA = ("La base de datos perdió la transacción en curso. No se hizo ningún cambio; "
+           "reintente en unos segundos.")
+
+
+@contextmanager
+def punto_de_guardado(conn: Connection) -> Iterator[None]:
+    """A SAVEPOINT of the batch's transaction: what the body wrote stays only if it returns.
+
+    Straight on the driver: SQLAlchemy's ``begin_nested`` cost ≈80 µs a job (its
+    bookkeeping and statement compilation), the two statements ≈1.5 µs.  SQLAlchemy need
+    not know: the batch's own transaction is the one it tracks.  Nested ones reuse the
+    name; SQLite releases or rolls back the innermost of that name.
+
+    Raises:
+        BaseDeDatosNoDisponible: SQLite had rolled the batch's transaction back (a disk or
+            I/O error): a SAVEPOINT now would start, and its RELEASE commit, a transaction
+            of its own outside the batch.
+    """
+    driver = conn.connection.driver_connection
+    if not driver.in_transaction:
+        raise BaseDeDatosNoDisponible(PERDIDA)
+    driver.execute("SAVEPOINT escritura")
+    try:
+        yield
+    except BaseException:
+        try:
+            driver.execute("ROLLBACK TO escritura")
+            driver.execute("RELEASE escritura")
+        except sqlite3.Error as exc:  # the transaction went with the error: the batch is lost
+            raise BaseDeDatosNoDisponible(PERDIDA) from exc
+        raise
+    driver.execute("RELEASE escritura")
 
 
 def _tras_confirmar(trabajos: list[Trabajo]) -> None:
