@@ -13,9 +13,10 @@ then wakes the waiting coroutines with one call per event loop.
 What it guarantees:
 
 - each write stays atomic with its audit row: ``Database.escritura()`` called
-  inside the batch yields a SAVEPOINT on the batch's connection, so a refused
-  write rolls back only itself, and the row ``registrar_fallo`` then writes for
-  it (another SAVEPOINT) commits with the batch;
+  inside the batch yields a SAVEPOINT on the batch's connection
+  (``punto_de_guardado``), so a refused write rolls back only itself, and the
+  row ``registrar_fallo`` then writes for it (another SAVEPOINT) commits with
+  the batch;
 - nobody hears "done" before the COMMIT: results are delivered after it, and
   if the COMMIT fails (or the transaction is lost mid-batch), every write of
   the batch gets ``BaseDeDatosNoDisponible`` (retryable) and nothing of it was
@@ -27,8 +28,11 @@ What it guarantees:
 - writes run in the calling coroutine's ``contextvars`` context (trace spans,
   the tool call being served), as they did in anyio's threads.
 
-Outside this thread (the CLI, the seeders, tests calling services directly)
-``Database.escritura()`` is a transaction of its own, as before.
+Between processes (``serve --workers N``) the writer threads take turns on an
+OS lock first (db/cerrojo.py); the CLI, which does not, meets SQLite's busy
+timeout at BEGIN IMMEDIATE as before.  Outside this thread (the CLI, the
+seeders, tests calling services directly) ``Database.escritura()`` is a
+transaction of its own, as before.
 """
 
 from __future__ import annotations
@@ -188,8 +192,10 @@ class EscritorAgrupado:
             with self._cerrojo:
                 while not self._cola:
                     if self._parar:
-                        self._hilo = None
+                        # Under the lock: a write queued now starts a new thread only once this
+                        # one has let go of the connection and the turn.
                         self._soltar_recursos()
+                        self._hilo = None
                         return
                     self._hay_trabajo.wait()
             try:
