@@ -202,6 +202,38 @@ async def test_a_payment_that_would_be_refused_anyway_is_refused_without_asking(
     assert persona.preguntas == []
 
 
+@pytest.mark.parametrize("politica", ["auto", "siempre"])
+async def test_when_nobody_can_be_asked_the_form_preview_is_not_read(
+    settings, db, monkeypatch: pytest.MonkeyPatch, politica: str
+) -> None:
+    lecturas: list[int] = []
+    original = pagos.previa_pago
+
+    def previa_contada(**kwargs: Any) -> Any:
+        lecturas.append(kwargs["cliente_id"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(pagos, "previa_pago", previa_contada)
+    async with cliente(servidor(settings, db, politica)) as c:  # declares no elicitation
+        await c.call_tool("registrarPago", PAGO)
+    assert lecturas == []
+    async with cliente(servidor(settings, db, politica), persona=Persona("accept")) as c:
+        ok(await c.call_tool("registrarPago", PAGO))
+    assert lecturas and set(lecturas) == {2}  # read for each round of the question
+
+
+async def test_under_siempre_a_client_without_elicitation_retrying_a_payment_already_made_gets_it_back(
+    settings, db
+) -> None:
+    async with cliente(servidor(settings, db, "siempre"), persona=Persona("accept")) as c:
+        primero = ok(await c.call_tool("registrarPago", PAGO | {"idempotencyKey": "k-2"}))
+    async with cliente(servidor(settings, db, "siempre")) as c:
+        segundo = ok(await c.call_tool("registrarPago", PAGO | {"idempotencyKey": "k-2"}))
+        assert error_code(await c.call_tool("registrarPago", PAGO | {"clienteId": 999})) == "cliente_no_encontrado"
+    assert (segundo["pago_id"], segundo["repetido"]) == (primero["pago_id"], True)
+    assert saldo(db, 2) == Decimal("1350.50")
+
+
 async def _primera_ronda(c: Client) -> InputRequiredResult:
     ronda = await c.session.call_tool("registrarPago", PAGO, allow_input_required=True)
     assert isinstance(ronda, InputRequiredResult)

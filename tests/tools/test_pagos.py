@@ -143,3 +143,27 @@ async def test_a_locked_database_is_a_clear_retryable_refusal(client, db, settin
     assert error_code(resultado) == "base_de_datos_no_disponible"
     assert resultado.meta["soporte/reintentable"] is True
     assert business_state(db) == antes
+
+
+@pytest.mark.sqlite_only
+async def test_a_payment_whose_commit_fails_is_a_retryable_refusal_and_writes_nothing(client, db) -> None:
+    """On SQLite the writer thread commits payments in batches (db/escritor.py): the answer waits for the COMMIT."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    def falla(_conn) -> None:
+        if threading.current_thread().name == "escritor-sqlite":
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    antes = (business_state(db), len(audit_rows(db)))
+    event.listen(db.engine, "commit", falla)
+    try:
+        resultado = await call(client, "registrarPago", {"clienteId": 2, "monto": 10})
+    finally:
+        event.remove(db.engine, "commit", falla)
+    assert error_code(resultado) == "base_de_datos_no_disponible"
+    assert resultado.meta["soporte/reintentable"] is True
+    assert (business_state(db), len(audit_rows(db))) == antes

@@ -136,12 +136,13 @@ class Vista(ModelView):
     column_default_sort = ("id", True)
 
     async def escribir(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        """Run a write service on this panel's database.
+        """Run a write service on this panel's database, off the event loop (``Database.escribir``:
+        on SQLite, in the writer's batches with the tools' writes, never waiting on the loop for the lock).
 
         Raises whatever the service raises: a ``SoporteError`` (the database's own failures
         included, translated where the transaction opens), which the page shows as its message.
         """
-        return await self.db.run(fn, db=self.db, **kwargs)
+        return await self.db.escribir(fn, db=self.db, **kwargs)
 
 
 ETIQUETAS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,9 @@ from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from soporte_mcp.db.cerrojo import CerrojoDeArchivo
 from soporte_mcp.db.diferido import EscritorDiferido
+from soporte_mcp.db.escritor import EscritorAgrupado, punto_de_guardado
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -167,12 +170,22 @@ class Database:
     engine: Engine
     _lector: Engine = field(init=False, repr=False)
     _diferido: EscritorDiferido = field(init=False, repr=False)
-    _turno_de_escritura: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _escritor: EscritorAgrupado | None = field(init=False, repr=False, default=None)
+    # The diferido thread's own handle on the file's write turn (db/cerrojo.py), None off SQLite files.
+    _turno_diferido: CerrojoDeArchivo | None = field(init=False, repr=False, default=None)
     _lector_principal: Connection | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._lector = self.engine.execution_options(solo_lectura=True)
         self._diferido = EscritorDiferido(self._escribir_lote)
+        if not self.is_sqlite:
+            return
+        archivo = self.archivo_sqlite
+        turno = CerrojoDeArchivo(archivo) if archivo is not None else None
+        self._escritor = EscritorAgrupado(
+            self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores, turno=turno
+        )
+        self._turno_diferido = CerrojoDeArchivo(archivo) if archivo is not None else None
 
     @classmethod
     def from_url(cls, url: str, *, solo_lectura: bool = False) -> Database:
@@ -187,11 +200,32 @@ class Database:
     def escritura(self) -> Iterator[Connection]:
         """A write transaction (on SQLite it takes the write lock at BEGIN).
 
+        Called by a write running in the SQLite writer's batch (``escribir``), it is
+        a SAVEPOINT of the batch's transaction instead: atomic on its own, committed
+        with the batch (db/escritor.py).
+
         Raises:
             BaseDeDatosNoDisponible: the database cannot be reached, or stayed locked past the wait.
         """
-        with traducir_errores(), self.engine.begin() as conn:
-            yield conn
+        lote = self._escritor.conexion() if self._escritor is not None else None
+        if lote is None:
+            with traducir_errores(), self.engine.begin() as conn:
+                yield conn
+            return
+        with traducir_errores(), punto_de_guardado(lote):
+            yield lote
+
+    def tras_confirmar(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the write that calls this (after its ``escritura``) is committed.
+
+        Outside a batch that is now; inside the SQLite writer's batch, after the batch's
+        COMMIT, and never if it fails (what counts payments must not count one rolled back).
+        """
+        trabajo = self._escritor.trabajo() if self._escritor is not None else None
+        if trabajo is None:
+            fn()
+        else:
+            trabajo.despues.append(fn)
 
     @contextmanager
     def lectura(self) -> Iterator[Connection]:
@@ -235,10 +269,19 @@ class Database:
         return self._diferido.vaciar(timeout)
 
     def _escribir_lote(self, lote: dict[Any, list[dict[str, Any]]]) -> None:
-        # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
-        with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
-            for statement, filas in lote.items():
-                conn.execute(statement, filas)
+        # Takes the file's write turn like the writer thread (db/cerrojo.py): SQLite's busy
+        # handler would leave its lock idle between them. Refused, the rows wait for the next round.
+        turno = self._turno_diferido
+        if turno is not None and not turno.tomar(time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise BaseDeDatosNoDisponible("la base de datos está ocupada con otras escrituras")
+        try:
+            # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
+            with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
+                for statement, filas in lote.items():
+                    conn.execute(statement, filas)
+        finally:
+            if turno is not None:
+                turno.soltar()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work that takes no lock (a read) from async code.
@@ -255,32 +298,19 @@ class Database:
         return await self.run_en_hilo(fn, *args, **kwargs)
 
     async def escribir(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a write from async code: in a worker thread, one at a time per process on SQLite.
+        """Run a write from async code, never on the event loop (it may wait for the write lock).
 
-        SQLite has one write lock for the whole file; 32 threads of one process polling
-        for it through the busy handler (which sleeps 1, 2, 5 … 100 ms between tries) burn
-        CPU and leave the lock idle between holders. Queued on a Python lock instead, the
-        next write starts as soon as the previous one commits; only the other processes
-        (workers, the CLI) meet the busy handler. The wait on it is bounded like the busy timeout.
+        On SQLite it goes to the process's one writer thread, which commits the writes
+        waiting together (db/escritor.py); it waits at most the busy timeout for its turn.
+        Elsewhere it runs in a worker thread of its own (PostgreSQL locks rows, not the database).
 
         Raises:
-            BaseDeDatosNoDisponible: the process's previous writes held the turn past the busy timeout.
+            BaseDeDatosNoDisponible: no turn within the busy timeout (nothing was written), or the
+                batch could not be committed.
         """
-        if not self.is_sqlite:
+        if self._escritor is None:
             return await self.run_en_hilo(fn, *args, **kwargs)
-
-        def en_turno() -> T:
-            if not self._turno_de_escritura.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise BaseDeDatosNoDisponible(
-                    "La base de datos está ocupada con otras escrituras. No se hizo ningún cambio; "
-                    "reintente en unos segundos."
-                )
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._turno_de_escritura.release()
-
-        return await anyio.to_thread.run_sync(en_turno)
+        return await self._escritor.ejecutar(lambda: fn(*args, **kwargs))
 
     async def run_en_hilo(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work in a worker thread whatever the database: writes (they may wait up to
@@ -307,11 +337,15 @@ class Database:
             conn.execute(text("SELECT version_num FROM alembic_version"))
 
     def dispose(self) -> None:
-        """Commit the rows written behind, then close the connections."""
+        """Finish the queued writes, commit the rows written behind, then close the connections."""
+        if self._escritor is not None:
+            self._escritor.cerrar()
         self._diferido.cerrar()
         if self._lector_principal is not None:
             self._lector_principal.close()
             self._lector_principal = None
+        if self._turno_diferido is not None:
+            self._turno_diferido.cerrar()
         self.engine.dispose()
 
 

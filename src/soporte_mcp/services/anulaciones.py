@@ -174,7 +174,8 @@ def anular_pago(
                actual=lambda: _vista(op.conn, pago.cliente_id, anulado),
                no_confirmado=lambda cancelada: AnulacionNoConfirmada(pago_id, f"{importe:.2f}", cancelada=cancelada))
         anulacion = _aplicar(op, pago, anulado, importe, texto, clave, huella, llamada.usuario)
-    contar_anulacion(importe)  # after the commit: a reversal rolled back is not counted
+    # After the commit (the SQLite writer's batch's, when in one): a reversal rolled back is not counted.
+    db.tras_confirmar(lambda: contar_anulacion(importe))
     return anulacion
 
 

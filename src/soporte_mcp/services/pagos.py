@@ -145,7 +145,8 @@ def registrar_pago(
                actual=lambda: _vista(op.conn, cliente_id),
                no_confirmado=lambda cancelada: PagoNoConfirmado(cliente_id, f"{importe:.2f}", cancelada=cancelada))
         pago = _aplicar(op, cliente_id, nombre, importe, metodo, texto, clave, huella, llamada.usuario)
-    contar_pago(pago.monto)  # after the commit: a payment rolled back is not counted
+    # After the commit (the SQLite writer's batch's, when in one): a payment rolled back is not counted.
+    db.tras_confirmar(lambda: contar_pago(pago.monto))
     return pago
 
 

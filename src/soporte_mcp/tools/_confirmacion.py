@@ -81,11 +81,16 @@ def declarar(server: MCPServer) -> None:
 def preguntar(ctx: Context, pregunta: Pregunta | None) -> Elicit[ConfirmarPago] | Confirmacion:
     """The form for ``pregunta``, or why nobody is asked (None: the service will refuse the call anyway)."""
     politica = estado(ctx).settings.confirmar_pagos
-    if politica == "nunca" or pregunta is None:
+    if politica == "nunca":
         return SIN_PREGUNTA
+    # Before looking at ``pregunta``: when nobody can be asked, ``previa_*`` did not read it (``_leer``).
+    # The service refuses a call that fails its own checks (unknown customer, a repeated key's other
+    # data…) before it looks at the confirmation, so "no_posible" changes nothing for those.
     motivo = _impedimento(ctx)
     if motivo is not None:
         return Confirmacion(Estado.NO_POSIBLE, motivo=motivo, exigida=politica == "siempre")
+    if pregunta is None:
+        return SIN_PREGUNTA
     return Elicit(pregunta.mensaje, ConfirmarPago)
 
 
@@ -120,9 +125,14 @@ def _impedimento(ctx: Context) -> str | None:
 
 
 async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) -> T | None:
-    """The service's read of what the form shows; nothing under ``nunca``, where nobody is asked."""
+    """The service's read of what the form shows; nothing when nobody will be asked (``nunca``, or a
+    client that cannot be asked: ``preguntar`` then answers without a form, whatever the read says).
+
+    Skipping it matters for speed (issue 13): a client that declares no elicitation (a load
+    generator, most programs) paid a customer read before every payment for a form never shown.
+    """
     app = estado(ctx)
-    if app.settings.confirmar_pagos == "nunca":
+    if app.settings.confirmar_pagos == "nunca" or _impedimento(ctx) is not None:
         return None
     return await app.db.run(servicio, db=app.db, **kwargs)
 
