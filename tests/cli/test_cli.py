@@ -134,7 +134,7 @@ def test_info_says_where_the_database_is(db_url) -> None:
         assert make_url(db_url).database in result.output
     assert "esquema: vacío" in result.output
     run("db", "upgrade", url=db_url)
-    assert "esquema: 0002" in run("info", url=db_url).output
+    assert "esquema: 0003" in run("info", url=db_url).output
 
 
 def test_default_database_lives_in_the_user_data_directory(monkeypatch, tmp_path) -> None:

@@ -1,0 +1,70 @@
+"""Índice de palabras para buscarCliente en SQLite (FTS5 unicode61 con índice de prefijos).
+
+Why (issue 13): the trigram index of 0001 finds a word anywhere, but a query of
+two surnames intersects the posting lists of all their trigrams (13 for
+"benavides quinonez"): 1.5 ms on 100,000 customers, ten times that on a million.
+A word index answers "words that start with ..." from one posting list per word.
+It sits beside the trigram index, which stays for the substring fallback
+(services/clientes.py explains both).
+
+- ``unicode61 remove_diacritics 2``: words are runs of letters and digits, so an
+  email is indexed as its parts ("juan.perez@empresa.com": juan, perez, empresa, com);
+  case and accents are folded again, although ``clientes.busqueda`` is normalised already.
+- ``prefix='2 3'``: FTS5 answers a prefix query from a prefix index of that exact
+  length as cheaply as a whole word; without one it first merges the posting lists
+  of every word that starts so (materialised in full: ms on a million rows for a
+  common start). Short starts ("ma", "ana") are the ones typed in part most and
+  match most words, so they get an index; longer ones are cheap to merge for most
+  queries and the service asks for whole words first (see services/clientes.py).
+  Two lengths cost ≈ 3 s of the migration and ≈ 25 MB on a million customers.
+- External content on ``clientes.busqueda`` (no second copy of the text), kept in
+  step by triggers like ``clientes_fts``; existing rows are indexed here with
+  'rebuild' (≈ 5 s per million customers) and merged into one segment with
+  'optimize' (≈ 2 s), which makes each lookup read one b-tree instead of several.
+
+PostgreSQL is unchanged: its search stays a substring LIKE on the pg_trgm GIN index.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+SQLITE_PALABRAS = [
+    "CREATE VIRTUAL TABLE clientes_palabras USING fts5("
+    "busqueda, content='clientes', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER clientes_palabras_ai AFTER INSERT ON clientes BEGIN "
+    "INSERT INTO clientes_palabras(rowid, busqueda) VALUES (new.id, new.busqueda); END",
+    "CREATE TRIGGER clientes_palabras_ad AFTER DELETE ON clientes BEGIN "
+    "INSERT INTO clientes_palabras(clientes_palabras, rowid, busqueda) VALUES ('delete', old.id, old.busqueda); END",
+    "CREATE TRIGGER clientes_palabras_au AFTER UPDATE OF busqueda ON clientes BEGIN "
+    "INSERT INTO clientes_palabras(clientes_palabras, rowid, busqueda) VALUES ('delete', old.id, old.busqueda); "
+    "INSERT INTO clientes_palabras(rowid, busqueda) VALUES (new.id, new.busqueda); END",
+    "INSERT INTO clientes_palabras(clientes_palabras) VALUES ('rebuild')",
+    "INSERT INTO clientes_palabras(clientes_palabras) VALUES ('optimize')",
+]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for statement in SQLITE_PALABRAS:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    # Dropping the table drops its shadow tables; the triggers go with their table (clientes) only.
+    for trigger in ("clientes_palabras_ai", "clientes_palabras_ad", "clientes_palabras_au"):
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    op.execute("DROP TABLE IF EXISTS clientes_palabras")
