@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Connection,
-    Select,
     bindparam,
     column,
     func,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from soporte_mcp.db.consulta_directa import ConsultaDirecta
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
@@ -26,26 +27,28 @@ from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
-    Movimiento,
-    PagoResumen,
     ResultadoBusqueda,
-    ResumenCuenta,
     SaldoCliente,
 )
-from soporte_mcp.services.texto import normalizar
+from soporte_mcp.services.texto import normalizar, palabras_indexadas
 
 clientes = Cliente.__table__
 pagos = Pago.__table__
 tickets = Ticket.__table__
 anulaciones = Anulacion.__table__
-# The FTS5 index the migration creates on SQLite (not a model: it is a virtual table).
-fts = table("clientes_fts", column("rowid"))
+# SQLite's two search indexes over clientes.busqueda (virtual tables, not models): whole words
+# and their beginnings (migration 0003), and trigrams for the substring fallback (0001).
+indice_palabras = table("clientes_palabras", column("rowid"))
+indice_trigramas = table("clientes_fts", column("rowid"))
 
 LIMITE_POR_DEFECTO = 10
 LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
+# The prefix lengths the word index keeps (migration 0003, prefix='2 3'): a beginning this short
+# is looked up as cheaply as a whole word, and read only as far as the LIMIT.
+PREFIJO_INDEXADO = 3
 # No name or email is longer, nor has more words: the caps also bound the statement cache below.
 LARGO_MAXIMO_CONSULTA = 200
 PALABRAS_MAXIMAS = 8
@@ -59,15 +62,20 @@ COLUMNAS_CLIENTE = (
     clientes.c.activo,
     clientes.c.fecha_registro,
 )
+NOMBRE = 1  # where the name is in a row of COLUMNAS_CLIENTE
 
 
 def buscar_clientes(
     *, db: Database, llamada: Llamada, query: str, limite: int = LIMITE_POR_DEFECTO, incluir_inactivos: bool = False
 ) -> ResultadoBusqueda:
-    """Customers whose name or email contains every word of ``query``, accents and case ignored.
+    """Customers with words that start with each word of ``query``, accents and case ignored.
 
-    An exact email match comes first, the rest by name.  Only active customers
-    unless ``incluir_inactivos``.
+    On SQLite each word of ``query`` matches the words of the name or email that
+    start with it, in any order; a word with punctuation (an email) matches its parts
+    in order, the last one as a beginning.  When no customer matches so, the words
+    are looked for anywhere in the name or email (the substring search, which is all
+    PostgreSQL does).  An exact email match comes first, the rest by name.  Only
+    active customers unless ``incluir_inactivos``.
 
     Raises:
         ConsultaVacia: ``query`` is empty or blank.
@@ -95,35 +103,92 @@ def buscar_clientes(
         return resultado
 
 
-def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[ClienteResumen]:
+def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Up to ``limite`` + 1 matching customers (rows of COLUMNAS_CLIENTE), by words if any match, else by substring."""
+    if conn.dialect.name == "sqlite":
+        frases = [partes for partes in map(palabras_indexadas, palabras) if partes]
+        if frases and (filas := _por_palabras(conn, frases, limite, incluir_inactivos)):
+            return filas
+    return _por_subcadena(conn, palabras, limite, incluir_inactivos)
+
+
+def _por_palabras(conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Customers with, for each query word, a word that starts with it (an FTS5 prefix query per word).
+
+    FTS5 reads a whole word's posting list, or a 2-3 letter beginning's (the prefix
+    index), only as far as the LIMIT; a longer beginning it first merges, in full,
+    from every word that starts so: "garcia"* on a million customers merges garcia
+    and thousands of garcia123 from emails, ≈ 2 ms. So the query's words are looked
+    up as whole words first, and only if that finds no more than ``limite`` customers
+    as beginnings too: the same customers in the end, and "garcia" or a pair of
+    surnames costs a whole-word lookup (when there are more than ``limite``, the ones
+    shown then have the words whole).
+    """
+    consulta = BUSQUEDA_POR_PALABRAS[incluir_inactivos]
+    enteras, comienzos = _expresion_fts(frases, comienzos=False), _expresion_fts(frases, comienzos=True)
+    filas = consulta.filas(conn, fts=enteras, limite=limite + 1)
+    if enteras != comienzos and len(filas) <= limite:
+        vistos = {fila[0] for fila in filas}
+        filas += [f for f in consulta.filas(conn, fts=comienzos, limite=limite + 1) if f[0] not in vistos]
+    return filas[: limite + 1]
+
+
+def _expresion_fts(frases: list[list[str]], *, comienzos: bool) -> str:
+    """The FTS5 query: every query word as a phrase of its parts, ANDed.
+
+    ``"juan perez"*`` matches "juan" followed by a word that starts with "perez".  A
+    last part of up to PREFIJO_INDEXADO letters is always a beginning: its prefix
+    index makes that as cheap as a whole word.  Parts are letters and digits only,
+    so nothing in them is FTS5 syntax.
+    """
+    return " AND ".join(
+        f'"{" ".join(partes)}"' + ("*" if comienzos or len(partes[-1]) <= PREFIJO_INDEXADO else "")
+        for partes in frases
+    )
+
+
+def _consulta_por_palabras(incluir_inactivos: bool) -> ConsultaDirecta:
+    stmt = (
+        select(*COLUMNAS_CLIENTE)
+        .select_from(clientes.join(indice_palabras, indice_palabras.c.rowid == clientes.c.id))
+        .where(text("clientes_palabras MATCH :fts"))
+    )
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
+
+
+BUSQUEDA_POR_PALABRAS = {incluir: _consulta_por_palabras(incluir) for incluir in (False, True)}
+
+
+def _por_subcadena(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Customers whose name or email contains every word: the trigram index on SQLite, LIKE for shorter words."""
     largas = [p for p in palabras if len(p) >= MIN_TRIGRAMA]
     con_fts = bool(largas) and conn.dialect.name == "sqlite"
     cortas = [p for p in palabras if len(p) < MIN_TRIGRAMA] if con_fts else palabras
     params: dict[str, object] = {f"w{i}": f"%{_escapar_like(p)}%" for i, p in enumerate(cortas)}
-    params["limite"] = limite + 1
     if con_fts:
-        params["fts"] = _expresion_fts(largas)
-    rows = conn.execute(_consulta_busqueda(con_fts, len(cortas), incluir_inactivos), params).all()
-    return [ClienteResumen.model_validate(r) for r in rows]
+        params["fts"] = _expresion_trigramas(largas)
+    return _consulta_por_subcadena(con_fts, len(cortas), incluir_inactivos).filas(conn, limite=limite + 1, **params)
 
 
 # Keyed by (FTS or not, 0..8 short words, inactive or not): at most 36 shapes, all kept.
 @functools.lru_cache(maxsize=2 * (PALABRAS_MAXIMAS + 1) * 2)
-def _consulta_busqueda(con_fts: bool, cortas: int, incluir_inactivos: bool) -> Select:
-    """The search statement for one shape of query, built once (see POR_ID below)."""
+def _consulta_por_subcadena(con_fts: bool, cortas: int, incluir_inactivos: bool) -> ConsultaDirecta:
+    """The substring statement for one shape of query, built once (see POR_ID below)."""
     stmt = select(*COLUMNAS_CLIENTE)
     if con_fts:
-        stmt = stmt.select_from(clientes.join(fts, fts.c.rowid == clientes.c.id)).where(
+        stmt = stmt.select_from(clientes.join(indice_trigramas, indice_trigramas.c.rowid == clientes.c.id)).where(
             text("clientes_fts MATCH :fts")
         )
     for i in range(cortas):
         stmt = stmt.where(clientes.c.busqueda.like(bindparam(f"w{i}"), escape="\\"))
     if not incluir_inactivos:
         stmt = stmt.where(clientes.c.activo.is_(True))
-    return stmt.limit(bindparam("limite"))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
 
 
-def _expresion_fts(palabras: list[str]) -> str:
+def _expresion_trigramas(palabras: list[str]) -> str:
     # Each word as a quoted phrase: the trigram tokenizer matches it anywhere in the text.
     return " AND ".join('"' + p.replace('"', '""') + '"' for p in palabras)
 
@@ -132,23 +197,21 @@ def _escapar_like(palabra: str) -> str:
     return palabra.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-POR_EMAIL = select(*COLUMNAS_CLIENTE).where(clientes.c.email == bindparam("email"))
-POR_EMAIL_ACTIVO = POR_EMAIL.where(clientes.c.activo.is_(True))
+POR_EMAIL = ConsultaDirecta(select(*COLUMNAS_CLIENTE).where(clientes.c.email == bindparam("email")))
+POR_EMAIL_ACTIVO = ConsultaDirecta(POR_EMAIL.statement.where(clientes.c.activo.is_(True)))
 
 
-def _por_email(conn: Connection, query: str, incluir_inactivos: bool) -> ClienteResumen | None:
+def _por_email(conn: Connection, query: str, incluir_inactivos: bool) -> tuple | None:
     email = query.strip().lower()
     if "@" not in email:
         return None
-    row = conn.execute(POR_EMAIL if incluir_inactivos else POR_EMAIL_ACTIVO, {"email": email}).first()
-    return ClienteResumen.model_validate(row) if row else None
+    filas = (POR_EMAIL if incluir_inactivos else POR_EMAIL_ACTIVO).filas(conn, email=email)
+    return filas[0] if filas else None
 
 
-def _ordenar(
-    query: str, encontrados: list[ClienteResumen], exacto: ClienteResumen | None, limite: int
-) -> ResultadoBusqueda:
+def _ordenar(query: str, encontrados: list[tuple], exacto: tuple | None, limite: int) -> ResultadoBusqueda:
     hay_mas = len(encontrados) > limite
-    resto = sorted((c for c in encontrados if exacto is None or c.id != exacto.id), key=lambda c: c.nombre)
+    resto = sorted((c for c in encontrados if exacto is None or c[0] != exacto[0]), key=lambda c: c[NOMBRE])
     lista = ([exacto] if exacto else []) + resto
     lista = lista[:limite]
     sugerencia = None
@@ -159,7 +222,11 @@ def _ordenar(
         )
     elif hay_mas:
         sugerencia = "Hay más coincidencias que las mostradas: añada el segundo apellido o el email."
-    return ResultadoBusqueda(query=query, total=len(lista), hay_mas=hay_mas, clientes=lista, sugerencia=sugerencia)
+    # One validation of plain dicts: ≈ 10 µs less for 10 customers than a ClienteResumen per row.
+    return ResultadoBusqueda.model_validate({
+        "query": query, "total": len(lista), "hay_mas": hay_mas, "sugerencia": sugerencia,
+        "clientes": [dict(zip(POR_ID.columnas, fila, strict=True)) for fila in lista],
+    })
 
 
 def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> SaldoCliente:
@@ -169,28 +236,29 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
         ClienteNoEncontrado: no customer has that id.
     """
     with operacion(db, llamada, Tipo.CONSULTA) as op:
-        cliente = obtener_cliente(op.conn, cliente_id)
-        op.cliente_id = cliente.id
-        op.descripcion = f"Consulta de saldo del cliente {cliente.id}: {cliente.saldo:.2f}"
-        return SaldoCliente(
-            cliente=cliente,
-            saldo=cliente.saldo,
-            ultimos_pagos=_ultimos_pagos(op.conn, cliente.id),
-            ultimos_movimientos=_ultimos_movimientos(op.conn, cliente.id),
-            resumen=_resumen_cuenta(op.conn, cliente.id),
-        )
+        cliente = _fila_cliente(op.conn, cliente_id)
+        op.cliente_id = cliente["id"]
+        op.descripcion = f"Consulta de saldo del cliente {cliente['id']}: {cliente['saldo']:.2f}"
+        # One validation of plain dicts, as for a search (see _ordenar).
+        return SaldoCliente.model_validate({
+            "cliente": cliente,
+            "saldo": cliente["saldo"],
+            "ultimos_pagos": _como_dicts(ULTIMOS_PAGOS, op.conn, cliente_id),
+            "ultimos_movimientos": _como_dicts(ULTIMOS_MOVIMIENTOS, op.conn, cliente_id),
+            "resumen": _resumen_cuenta(op.conn, cliente_id),
+        })
 
 
 # Statements built once: constructing a Core statement costs ~50 µs a call, three times
 # what executing a prebuilt one with bound parameters costs (measured on SQLite).
-POR_ID = select(*COLUMNAS_CLIENTE).where(clientes.c.id == bindparam("id"))
-ULTIMOS_PAGOS = (
+POR_ID = ConsultaDirecta(select(*COLUMNAS_CLIENTE).where(clientes.c.id == bindparam("id")))
+ULTIMOS_PAGOS = ConsultaDirecta(
     select(pagos.c.id, pagos.c.monto, pagos.c.metodo_pago, pagos.c.descripcion, pagos.c.fecha)
     .where(pagos.c.cliente_id == bindparam("id"))
     .order_by(pagos.c.fecha.desc(), pagos.c.id.desc())
     .limit(5)
 )
-RESUMEN = select(
+RESUMEN = ConsultaDirecta(select(
     select(func.count()).where(tickets.c.cliente_id == bindparam("id")).scalar_subquery(),
     select(func.count())
     .where(tickets.c.cliente_id == bindparam("id"), tickets.c.estado.in_(ESTADOS_ABIERTOS))
@@ -201,7 +269,7 @@ RESUMEN = select(
     select(func.coalesce(func.sum(type_coerce(anulaciones.c.monto, BigInteger)), 0))
     .where(anulaciones.c.cliente_id == bindparam("id"))
     .scalar_subquery(),
-)
+))
 # Payments and reversals merged, newest first.
 _MOVIMIENTOS = union_all(
     select(literal_column("'pago'").label("tipo"), pagos.c.id, pagos.c.id.label("pago_id"),
@@ -211,7 +279,7 @@ _MOVIMIENTOS = union_all(
            anulaciones.c.monto.label("monto"), anulaciones.c.motivo.label("descripcion"), anulaciones.c.fecha)
     .where(anulaciones.c.cliente_id == bindparam("id")),
 ).subquery()
-ULTIMOS_MOVIMIENTOS = (
+ULTIMOS_MOVIMIENTOS = ConsultaDirecta(
     select(_MOVIMIENTOS).order_by(_MOVIMIENTOS.c.fecha.desc(), _MOVIMIENTOS.c.id.desc()).limit(5)
 )
 
@@ -235,23 +303,30 @@ def obtener_cliente(conn: Connection, cliente_id: int) -> ClienteResumen:
     Raises:
         ClienteNoEncontrado: there is none.
     """
-    row = conn.execute(POR_ID, {"id": cliente_id}).first()
-    if row is None:
+    return ClienteResumen.model_validate(_fila_cliente(conn, cliente_id))
+
+
+def _fila_cliente(conn: Connection, cliente_id: int) -> dict[str, Any]:
+    """The customer with that id as a dict of ClienteResumen's fields.
+
+    Raises:
+        ClienteNoEncontrado: there is none.
+    """
+    filas = POR_ID.filas(conn, id=cliente_id)
+    if not filas:
         raise ClienteNoEncontrado(cliente_id)
-    return ClienteResumen.model_validate(row)
+    return dict(zip(POR_ID.columnas, filas[0], strict=True))
 
 
-def _ultimos_pagos(conn: Connection, cliente_id: int) -> list[PagoResumen]:
-    return [PagoResumen.model_validate(r) for r in conn.execute(ULTIMOS_PAGOS, {"id": cliente_id})]
+def _como_dicts(consulta: ConsultaDirecta, conn: Connection, cliente_id: int) -> list[dict[str, Any]]:
+    # Plain dicts for pydantic to validate in one go: ≈ 1.5 µs a row, against ≈ 4.5 for a Row
+    # (read attribute by attribute) and a model per row.
+    return [dict(zip(consulta.columnas, fila, strict=True)) for fila in consulta.filas(conn, id=cliente_id)]
 
 
-def _ultimos_movimientos(conn: Connection, cliente_id: int) -> list[Movimiento]:
-    return [Movimiento.model_validate(r) for r in conn.execute(ULTIMOS_MOVIMIENTOS, {"id": cliente_id})]
-
-
-def _resumen_cuenta(conn: Connection, cliente_id: int) -> ResumenCuenta:
-    total, abiertos, pagados, ultimo, anuladas, anulado = conn.execute(RESUMEN, {"id": cliente_id}).one()
-    return ResumenCuenta(
-        tickets_total=total, tickets_abiertos=abiertos, pagos_total=pagados, fecha_ultimo_pago=ultimo,
-        anulaciones_total=anuladas, total_anulado=from_cents(int(anulado)),
-    )
+def _resumen_cuenta(conn: Connection, cliente_id: int) -> dict[str, Any]:
+    ((total, abiertos, pagados, ultimo, anuladas, anulado),) = RESUMEN.filas(conn, id=cliente_id)
+    return {
+        "tickets_total": total, "tickets_abiertos": abiertos, "pagos_total": pagados, "fecha_ultimo_pago": ultimo,
+        "anulaciones_total": anuladas, "total_anulado": from_cents(int(anulado)),
+    }
