@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
@@ -210,3 +210,32 @@ def test_the_word_index_follows_inserted_and_renamed_customers(db) -> None:
         conn.execute(update(Cliente.__table__).where(Cliente.id == 3).values(
             nombre="Ana Benavides", email="ana@b.ec", busqueda=texto_busqueda("Ana Benavides", "ana@b.ec")))
     assert _palabras(db, '"rodriguez"') == [] and _palabras(db, '"sofia"') == []
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_word_table_follows_each_customer(db) -> None:
+    """Migration 0003's trigger keeps clientes_palabras in step with busqueda: insert, rename, delete."""
+    from sqlalchemy import delete, insert, update
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    clientes = Cliente.__table__
+
+    def palabras(cliente_id: int) -> set[str]:
+        with db.lectura() as conn:
+            return {fila[0] for fila in conn.execute(
+                text("SELECT palabra FROM clientes_palabras WHERE cliente_id = :id"), {"id": cliente_id})}
+
+    with db.escritura() as conn:
+        nuevo = conn.execute(insert(clientes).values(
+            nombre="Rosa Garciano", email="rosa.g@correo.ec", saldo=0, saldo_inicial=0, activo=True,
+            busqueda=texto_busqueda("Rosa Garciano", "rosa.g@correo.ec")).returning(clientes.c.id)).scalar_one()
+    assert palabras(nuevo) == {"rosa", "garciano", "g", "correo", "ec"}
+    with db.escritura() as conn:
+        conn.execute(update(clientes).where(clientes.c.id == nuevo).values(
+            nombre="Rosa Paz", busqueda=texto_busqueda("Rosa Paz", "rosa.g@correo.ec")))
+    assert palabras(nuevo) == {"rosa", "paz", "g", "correo", "ec"}
+    with db.escritura() as conn:
+        conn.execute(delete(clientes).where(clientes.c.id == nuevo))
+    assert palabras(nuevo) == set()

@@ -136,7 +136,6 @@ async def test_a_word_also_finds_longer_words_that_start_with_it(client, db) -> 
         "María García López", "Rosa Garciano Paz"]
 
 
-@pytest.mark.sqlite_only
 async def test_the_substring_search_runs_only_when_no_word_matches(client, db) -> None:
     _nuevo_cliente(db, "Juliana Torres", "jtorres@correo.ec")
     # "ana" begins a word of Ana Sofía Rodríguez: Juliana, where it is only inside a word, is not added.
@@ -144,7 +143,6 @@ async def test_the_substring_search_runs_only_when_no_word_matches(client, db) -
     assert nombres(ok(await call(client, "buscarCliente", {"query": "liana"}))) == ["Juliana Torres"]
 
 
-@pytest.mark.sqlite_only
 async def test_the_parts_of_a_word_with_punctuation_keep_their_order(client) -> None:
     assert nombres(ok(await call(client, "buscarCliente", {"query": "maria.garcia"}))) == ["María García López"]
     assert ok(await call(client, "buscarCliente", {"query": "garcia.maria"}))["clientes"] == []

@@ -105,9 +105,10 @@ def buscar_clientes(
 
 def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
     """Up to ``limite`` + 1 matching customers (rows of COLUMNAS_CLIENTE), by words if any match, else by substring."""
-    if conn.dialect.name == "sqlite":
-        frases = [partes for partes in map(palabras_indexadas, palabras) if partes]
-        if frases and (filas := _por_palabras(conn, frases, limite, incluir_inactivos)):
+    frases = [partes for partes in map(palabras_indexadas, palabras) if partes]
+    if frases:
+        por_palabras = _por_palabras if conn.dialect.name == "sqlite" else _por_palabras_postgresql
+        if filas := por_palabras(conn, frases, limite, incluir_inactivos):
             return filas
     return _por_subcadena(conn, palabras, limite, incluir_inactivos)
 
@@ -159,6 +160,54 @@ def _consulta_por_palabras(incluir_inactivos: bool) -> ConsultaDirecta:
 
 
 BUSQUEDA_POR_PALABRAS = {incluir: _consulta_por_palabras(incluir) for incluir in (False, True)}
+
+# PostgreSQL's word table (migration 0003): one row per word of each customer's busqueda.
+palabras_pg = table("clientes_palabras", column("palabra"), column("cliente_id"))
+# A word boundary in busqueda, as the word table splits it (runs of letters and digits).
+SEPARADOR = "[^[:alnum:]]+"
+
+
+def _por_palabras_postgresql(
+    conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool
+) -> list[tuple]:
+    """The same matches as ``_por_palabras``, from the word table's b-tree.
+
+    The longest part of the query (the likeliest to be rare) is read as a range of
+    the b-tree ("garcia" ≤ palabra < "garcib") in index order, each customer it
+    names is fetched by id, and every query word is then checked on that customer's
+    busqueda with a regular expression (a word that starts with it, the parts of an
+    email in order).  Read only as far as the LIMIT: 0.4 ms for "garcia" on a million
+    customers.  A customer can appear once per word of theirs in the range (the name
+    and the email), hence the margin and the de-duplication here.
+    """
+    guia = max((parte for partes in frases for parte in partes), key=len)
+    patrones = {f"re{i}": "[^[:alnum:]]" + SEPARADOR.join(partes) for i, partes in enumerate(frases)}
+    filas = _consulta_por_palabras_pg(len(frases), incluir_inactivos).filas(
+        conn, desde=guia, hasta=guia[:-1] + chr(ord(guia[-1]) + 1), limite=3 * (limite + 1), **patrones
+    )
+    unicas = list({fila[0]: fila for fila in filas}.values())
+    return unicas[: limite + 1]
+
+
+@functools.lru_cache(maxsize=2 * PALABRAS_MAXIMAS)
+def _consulta_por_palabras_pg(frases: int, incluir_inactivos: bool) -> ConsultaDirecta:
+    # OFFSET 0 keeps the range a subquery of its own: the planner then walks it in index order
+    # and stops at the LIMIT, instead of hashing every customer it names first.
+    rango = (
+        select(palabras_pg.c.cliente_id)
+        .where(palabras_pg.c.palabra >= bindparam("desde"), palabras_pg.c.palabra < bindparam("hasta"))
+        .offset(0)
+        .subquery("rango")
+    )
+    stmt = select(*COLUMNAS_CLIENTE).select_from(rango.join(clientes, clientes.c.id == rango.c.cliente_id))
+    # On " " || busqueda, not the bare column: the trigram index can serve a regular expression,
+    # and the planner would read it (46 ms for a pair of surnames) instead of the range.
+    con_borde = literal_column("' '") + clientes.c.busqueda
+    for i in range(frases):
+        stmt = stmt.where(con_borde.regexp_match(bindparam(f"re{i}")))
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
 
 
 def _por_subcadena(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
