@@ -46,7 +46,7 @@ LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
-# The prefix lengths the word index keeps (migration 0003, prefix='2 3'): a beginning this short
+# The prefix lengths the word index keeps (migration 0003, prefix='1 2 3'): a beginning this short
 # is looked up as cheaply as a whole word, and read only as far as the LIMIT.
 PREFIJO_INDEXADO = 3
 # No name or email is longer, nor has more words: the caps also bound the statement cache below.
@@ -115,8 +115,8 @@ def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivo
 def _por_palabras(conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool) -> list[tuple]:
     """Customers with, for each query word, a word that starts with it (an FTS5 prefix query per word).
 
-    FTS5 reads a whole word's posting list, or a 2-3 letter beginning's (the prefix
-    index), only as far as the LIMIT; a longer beginning it first merges, in full,
+    FTS5 reads a whole word's posting list, or a 1-3 letter beginning's (the prefix
+    indexes), only as far as the LIMIT; a longer beginning it first merges, in full,
     from every word that starts so: "garcia"* on a million customers merges garcia
     and thousands of garcia123 from emails, ≈ 2 ms. So the query's words are looked
     up as whole words first, and only if that finds no more than ``limite`` customers
