@@ -137,14 +137,14 @@ def _por_comienzo_de_email(conn: Connection, email: str, limite: int, incluir_in
 def _por_palabras(conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool) -> list[tuple]:
     """Customers with, for each query word, a word that starts with it (an FTS5 prefix query per word).
 
-    FTS5 reads a whole word's posting list, or a 1-3 letter beginning's (the prefix
-    indexes), only as far as the LIMIT; a longer beginning it first merges, in full,
-    from every word that starts so: "garcia"* on a million customers merges garcia
-    and thousands of garcia123 from emails, ≈ 2 ms. So the query's words are looked
-    up as whole words first, and only if that finds no more than ``limite`` customers
-    as beginnings too: the same customers in the end, and "garcia" or a pair of
-    surnames costs a whole-word lookup (when there are more than ``limite``, the ones
-    shown then have the words whole).
+    FTS5 reads a whole word's posting list, or a beginning's of up to five letters (the
+    prefix indexes), only as far as the LIMIT; a longer beginning it first merges, in
+    full, from every word that starts so: "garcia"* on a million customers merges
+    garcia and thousands of garcia123 from emails, ≈ 2 ms. So the query's words are
+    looked up as whole words first, and only if that finds no more than ``limite``
+    customers as beginnings too: the same customers in the end, and "garcia" or a pair
+    of surnames costs a whole-word lookup (when there are more than ``limite``, the
+    ones shown then have the words whole).
     """
     consulta = BUSQUEDA_POR_PALABRAS[incluir_inactivos]
     enteras, comienzos = _expresion_fts(frases, comienzos=False), _expresion_fts(frases, comienzos=True)
