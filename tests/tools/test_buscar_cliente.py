@@ -114,7 +114,7 @@ async def test_a_piece_of_an_email_finds_its_customer(client, query, nombre) -> 
     assert nombres(ok(await call(client, "buscarCliente", {"query": query}))) == [nombre]
 
 
-async def test_a_whole_email_that_is_nobodys_is_still_looked_for_as_words(client) -> None:
+async def test_a_whole_email_that_is_nobodys_is_still_looked_for_as_text(client) -> None:
     # "perez@empresa.com" is the end of juan.perez@empresa.com, not an email of its own.
     resultado = ok(await call(client, "buscarCliente", {"query": "perez@empresa.com"}))
     assert [c["email"] for c in resultado["clientes"]] == ["juan.perez@empresa.com"]
@@ -160,6 +160,11 @@ async def test_the_substring_search_runs_only_when_no_word_matches(client, db) -
     # "ana" begins a word of Ana Sofía Rodríguez: Juliana, where it is only inside a word, is not added.
     assert nombres(ok(await call(client, "buscarCliente", {"query": "ana"}))) == ["Ana Sofía Rodríguez"]
     assert nombres(ok(await call(client, "buscarCliente", {"query": "liana"}))) == ["Juliana Torres"]
+
+
+async def test_a_piece_of_an_email_with_its_at_sign_is_looked_for_as_written(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ez@empresa.c"}))) == ["Juan Carlos Pérez"]
+    assert ok(await call(client, "buscarCliente", {"query": "perez@gmail"}))["clientes"] == []
 
 
 @pytest.mark.sqlite_only
