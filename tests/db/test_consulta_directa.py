@@ -28,6 +28,17 @@ def test_the_rows_are_the_rows_core_gives(db, consulta) -> None:
     assert [type(v) for v in directas[0]] == [type(v) for v in de_core[0]]
 
 
+@pytest.mark.sqlite_only
+def test_on_sqlite_the_rows_come_from_the_drivers_cursor_not_from_core(db, monkeypatch) -> None:
+    def core(*_args) -> list:
+        raise AssertionError("Connection.execute en el camino rápido")
+
+    monkeypatch.setattr(ConsultaDirecta, "_por_sqlalchemy", core)
+    with db.lectura() as conn:
+        assert [f[0] for f in servicio.BUSQUEDA_POR_PALABRAS[False].filas(conn, fts='"garc"*', limite=5)] == [1]
+        assert servicio.RESUMEN.filas(conn, id=1)[0][0] == 1  # an IN over constants and a LIMIT, expanded
+
+
 @pytest.mark.sqlite_only  # where the statement runs on the driver's cursor
 def test_a_driver_error_comes_out_translated_like_any_other(db) -> None:
     inexistente = ConsultaDirecta(select(table("no_existe", column("x"))))

@@ -150,6 +150,14 @@ def _palabras(db: Database, expresion: str) -> list[int]:
             {"e": expresion}).scalars())
 
 
+def _indice_en_regla(db: Database) -> None:
+    """FTS5's own check of the word index against clientes.busqueda: it raises on any difference."""
+    from sqlalchemy import text
+
+    with db.escritura() as conn:
+        conn.execute(text("INSERT INTO clientes_palabras(clientes_palabras, rank) VALUES ('integrity-check', 1)"))
+
+
 def _objetos_del_indice(db: Database) -> set[str]:
     from sqlalchemy import text
 
@@ -188,6 +196,7 @@ def test_the_word_index_is_built_for_existing_customers_dropped_on_downgrade_and
 
     migrate.upgrade(db)
     assert _palabras(db, '"nunez"') == [7]  # the customer added while it was gone is indexed too
+    _indice_en_regla(db)
     db.dispose()
     check = CliRunner().invoke(main, ["db", "check"], env={"SOPORTE_DATABASE_URL": db_url})
     assert check.exit_code == 0, check.output
@@ -210,6 +219,7 @@ def test_the_word_index_follows_inserted_and_renamed_customers(db) -> None:
         conn.execute(update(Cliente.__table__).where(Cliente.id == 3).values(
             nombre="Ana Benavides", email="ana@b.ec", busqueda=texto_busqueda("Ana Benavides", "ana@b.ec")))
     assert _palabras(db, '"rodriguez"') == [] and _palabras(db, '"sofia"') == []
+    _indice_en_regla(db)
 
 
 @pytest.mark.postgresql_only

@@ -114,6 +114,24 @@ async def test_a_piece_of_an_email_finds_its_customer(client, query, nombre) -> 
     assert nombres(ok(await call(client, "buscarCliente", {"query": query}))) == [nombre]
 
 
+async def test_a_whole_email_that_is_nobodys_is_still_looked_for_as_text(client) -> None:
+    # "perez@empresa.com" is the end of juan.perez@empresa.com, not an email of its own.
+    resultado = ok(await call(client, "buscarCliente", {"query": "perez@empresa.com"}))
+    assert [c["email"] for c in resultado["clientes"]] == ["juan.perez@empresa.com"]
+
+
+async def test_a_whole_email_finds_an_inactive_customer_only_when_asked(client, db) -> None:
+    from sqlalchemy import update
+
+    from soporte_mcp.db.models import Cliente
+
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.id == 2).values(activo=False))
+    assert ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))["clientes"] == []
+    con = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com", "incluirInactivos": True}))
+    assert [c["id"] for c in con["clientes"]] == [2]
+
+
 async def test_a_word_that_begins_no_word_is_looked_for_inside_words(client) -> None:
     assert nombres(ok(await call(client, "buscarCliente", {"query": "arcia"}))) == ["María García López"]
     assert nombres(ok(await call(client, "buscarCliente", {"query": "ANDEZ silv"}))) == ["Lucía Fernández Silva"]
@@ -141,6 +159,11 @@ async def test_the_substring_search_runs_only_when_no_word_matches(client, db) -
     # "ana" begins a word of Ana Sofía Rodríguez: Juliana, where it is only inside a word, is not added.
     assert nombres(ok(await call(client, "buscarCliente", {"query": "ana"}))) == ["Ana Sofía Rodríguez"]
     assert nombres(ok(await call(client, "buscarCliente", {"query": "liana"}))) == ["Juliana Torres"]
+
+
+async def test_a_piece_of_an_email_with_its_at_sign_is_looked_for_as_written(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ez@empresa.c"}))) == ["Juan Carlos Pérez"]
+    assert ok(await call(client, "buscarCliente", {"query": "perez@gmail"}))["clientes"] == []
 
 
 async def test_the_parts_of_a_word_with_punctuation_keep_their_order(client) -> None:

@@ -1,9 +1,9 @@
 """Prebuilt SELECTs that, on SQLite, skip SQLAlchemy's execution path and run on the driver's cursor.
 
-Why (issue 13): on SQLite our hot reads take 10-40 µs in the database, and
-``Connection.execute`` adds 60-80 µs around each of them (events, the
-execution context, the result object, one processor call per value); a search
-or a balance ran up to five such statements per call.  Here SQLAlchemy still
+Why (issue 13): on SQLite our hot reads take 10-60 µs in the database, and
+``Connection.execute`` adds ≈ 65 µs around each of them (events, the execution
+context, the result object, one processor call per value); a balance runs four
+such statements per call, a search one to three.  Here SQLAlchemy still
 writes the SQL, once, from the same Core statement; the per-call work is the
 driver's ``execute`` plus the columns' own result conversions (cents to
 ``Decimal``, text to an aware ``datetime``, 0/1 to ``bool``), which are
@@ -13,9 +13,11 @@ Only what makes the shortcut safe takes it: SQLite, no statement listener on the
 engine (the tracing of observabilidad/trazas.py wants a span per statement, so
 with it every statement goes the usual way), and parameters that need no
 conversion (integers and text: checked when the statement is first compiled).
-A driver error is not translated here: the statement is run again through
+A database error is not translated here: the statement is run again through
 SQLAlchemy, which raises it the one usual way (``handle_error`` events,
-``traducir_errores``); a SELECT can be repeated harmlessly.  Any other database
+``traducir_errores``); a SELECT can be repeated harmlessly.  A misuse of the
+driver (``ProgrammingError``: a wrong number of parameters) is a bug here and
+is raised as it is, not hidden behind the slower path.  Any other database
 gets ``Connection.execute``, with the rows in the same shape.
 """
 
@@ -58,6 +60,8 @@ class ConsultaDirecta:
         valores = [valor if nombre is None else parametros[nombre] for nombre, valor in compilada.posiciones]
         try:
             crudas = conn.connection.driver_connection.execute(compilada.sql, valores).fetchall()
+        except sqlite3.ProgrammingError:
+            raise
         except sqlite3.Error:
             return self._por_sqlalchemy(conn, parametros)
         return [self._convertir(fila, compilada.conversiones) for fila in crudas] if compilada.conversiones else crudas

@@ -27,10 +27,11 @@ async def buscar_cliente(
         str,
         Field(
             description="Nombre, apellidos o email del cliente, completos o en parte "
-            "(\"maria garcia\", \"garc\", \"juan.perez@empresa.com\", \"perez@empresa\"). Cada palabra "
+            "(\"maria garcia\", \"garc\", \"roman50006\", \"juan.perez@empresa.com\"). Cada palabra "
             "encuentra las palabras del nombre o del email que empiezan por ella, aunque sea de una o dos "
-            "letras; las palabras pueden ir en cualquier orden y no distingue mayúsculas ni tildes. Si ningún "
-            "cliente coincide así, busca el texto dentro de las palabras (\"arcia\" encuentra a García).",
+            "letras; las palabras pueden ir en cualquier orden y no distingue mayúsculas ni tildes. Con una @ "
+            "(un email o parte de él, \"perez@empresa\") busca ese texto tal cual. Si ningún cliente "
+            "coincide así, busca el texto dentro de las palabras (\"arcia\" encuentra a García).",
             max_length=servicio.LARGO_MAXIMO_CONSULTA,
         ),
     ],
