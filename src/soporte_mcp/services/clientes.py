@@ -73,13 +73,12 @@ def buscar_clientes(
 ) -> ResultadoBusqueda:
     """Customers with words that start with each word of ``query``, accents and case ignored.
 
-    On SQLite each word of ``query`` matches the words of the name or email that
-    start with it, in any order; a word with punctuation ("maria.garcia") matches its
-    parts in order, the last one as a beginning.  A query with an "@" is an email or a
-    piece of one: a whole email is looked up as such (that email and those that start
+    Each word of ``query`` matches the words of the name or email that start with
+    it, in any order; a word with punctuation ("maria.garcia") matches its parts in
+    order, the last one as a beginning.  A query with an "@" is an email or a piece of
+    one: on SQLite a whole email is looked up as such (that email and those that start
     with it), anything else with an "@" as text.  When no customer matches so, the
-    words are looked for anywhere in the name or email (the substring search, which
-    is all PostgreSQL does).  An exact email match comes first, the rest by name.
+    words are looked for anywhere in the name or email (the substring search).  An exact email match comes first, the rest by name.
     Only active customers unless ``incluir_inactivos``.
 
     Raises:
