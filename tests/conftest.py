@@ -47,11 +47,13 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    if BACKEND != "sqlite":
-        saltar = pytest.mark.skip(reason=f"solo SQLite (backend: {BACKEND})")
-        for item in items:
-            if "sqlite_only" in item.keywords:
-                item.add_marker(saltar)
+    marca, saltar = (
+        ("sqlite_only", pytest.mark.skip(reason=f"solo SQLite (backend: {BACKEND})")) if BACKEND != "sqlite"
+        else ("postgresql_only", pytest.mark.skip(reason="solo PostgreSQL (SOPORTE_TEST_BACKEND=postgresql)"))
+    )
+    for item in items:
+        if marca in item.keywords:
+            item.add_marker(saltar)
 
 
 def pytest_sessionfinish() -> None:

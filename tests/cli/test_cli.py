@@ -71,6 +71,22 @@ def test_synthetic_customers_are_deterministic_for_a_seed_and_reconciled(tmp_pat
     assert len({e for _, e, _ in a}) == 306
 
 
+@pytest.mark.sqlite_only
+def test_synthetic_customers_are_in_both_search_indexes(db_url) -> None:
+    from sqlalchemy import text
+
+    assert run("seed", "--clientes", "300", url=db_url).exit_code == 0
+    db = Database.from_url(db_url)
+    with db.escritura() as conn:
+        # FTS5 checks each index against clientes.busqueda; it raises on any difference.
+        for indice in ("clientes_fts", "clientes_palabras"):
+            conn.execute(text(f"INSERT INTO {indice}({indice}, rank) VALUES ('integrity-check', 1)"))
+        palabras = conn.execute(text(
+            "SELECT count(*) FROM clientes_palabras WHERE clientes_palabras MATCH 'com* OR ec'"))
+        assert palabras.scalar_one() == 306  # every email ends in .com or .ec
+    db.dispose()
+
+
 def test_db_check_names_customers_whose_balance_does_not_reconcile(db_url) -> None:
     run("seed", url=db_url)
     db = Database.from_url(db_url)
@@ -134,7 +150,7 @@ def test_info_says_where_the_database_is(db_url) -> None:
         assert make_url(db_url).database in result.output
     assert "esquema: vacío" in result.output
     run("db", "upgrade", url=db_url)
-    assert "esquema: 0002" in run("info", url=db_url).output
+    assert "esquema: 0003" in run("info", url=db_url).output
 
 
 def test_default_database_lives_in_the_user_data_directory(monkeypatch, tmp_path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from soporte_mcp.db import migrate
 from soporte_mcp.db.engine import Database
@@ -117,7 +117,7 @@ def test_upgrading_a_database_of_revision_0001_keeps_its_data_and_can_work_it(db
     migrate.upgrade(db, "0001")
     _sembrar_en_0001(db)
     migrate.upgrade(db)
-    assert migrate.current_revision(db) == migrate.HEAD == "0002"
+    assert migrate.current_revision(db) == migrate.HEAD == "0003"
     with db.lectura() as conn:
         cliente = conn.execute(select(Cliente.__table__)).one()
         ticket = conn.execute(select(Ticket.__table__)).one()
@@ -138,3 +138,114 @@ def test_upgrading_a_database_of_revision_0001_keeps_its_data_and_can_work_it(db
     assert anular_pago(db=db, llamada=llamada, pago_id=1, motivo="error", monto="100").saldo_nuevo == Decimal("1150.00")
     assert verificar_saldos(db=db) == [] and verificar_anulaciones(db=db) == []
     db.dispose()
+
+
+def _palabras(db: Database, expresion: str) -> list[int]:
+    """The customers the word index (migration 0003) gives for an FTS5 expression."""
+    from sqlalchemy import text
+
+    with db.lectura() as conn:
+        return list(conn.execute(
+            text("SELECT rowid FROM clientes_palabras WHERE clientes_palabras MATCH :e ORDER BY rowid"),
+            {"e": expresion}).scalars())
+
+
+def _indice_en_regla(db: Database) -> None:
+    """FTS5's own check of the word index against clientes.busqueda: it raises on any difference."""
+    from sqlalchemy import text
+
+    with db.escritura() as conn:
+        conn.execute(text("INSERT INTO clientes_palabras(clientes_palabras, rank) VALUES ('integrity-check', 1)"))
+
+
+def _objetos_del_indice(db: Database) -> set[str]:
+    from sqlalchemy import text
+
+    with db.lectura() as conn:
+        return set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'clientes\\_palabras%' ESCAPE '\\'")).scalars())
+
+
+@pytest.mark.sqlite_only
+def test_the_word_index_is_built_for_existing_customers_dropped_on_downgrade_and_rebuilt(db_url) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from alembic import command
+    from click.testing import CliRunner
+    from sqlalchemy import insert
+
+    from soporte_mcp.cli import main
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.seed.demo import cargar_demo
+    from soporte_mcp.services.texto import texto_busqueda
+
+    db = Database.from_url(db_url)
+    migrate.upgrade(db, "0002")
+    cargar_demo(db=db, zona=ZoneInfo("America/Guayaquil"), ahora=datetime.now(UTC))
+    migrate.upgrade(db)
+    assert _palabras(db, '"garc"*') == [1] and _palabras(db, '"perez empresa"*') == [2]
+    assert _palabras(db, '"rodriguez"') == [3] and _palabras(db, '"odriguez"') == []  # words, not substrings
+
+    command.downgrade(migrate.alembic_config(db), "0002")
+    assert _objetos_del_indice(db) == set()  # table, shadow tables and triggers
+    with db.escritura() as conn:  # no trigger is left pointing at the dropped table
+        conn.execute(insert(Cliente.__table__).values(
+            nombre="Pedro Núñez", email="pedro@nunez.ec", saldo=0, saldo_inicial=0, activo=True,
+            fecha_registro=datetime.now(UTC), busqueda=texto_busqueda("Pedro Núñez", "pedro@nunez.ec")))
+
+    migrate.upgrade(db)
+    assert _palabras(db, '"nunez"') == [7]  # the customer added while it was gone is indexed too
+    _indice_en_regla(db)
+    db.dispose()
+    check = CliRunner().invoke(main, ["db", "check"], env={"SOPORTE_DATABASE_URL": db_url})
+    assert check.exit_code == 0, check.output
+
+
+@pytest.mark.sqlite_only
+def test_the_word_index_follows_inserted_and_renamed_customers(db) -> None:
+    from sqlalchemy import update
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.id == 3).values(
+            nombre="Ana Sofía Benavides", busqueda=texto_busqueda("Ana Sofía Benavides", "ana.rodriguez@gmail.com")))
+    assert _palabras(db, '"benavides"') == [3]
+    assert _palabras(db, '"rodriguez"') == [3]  # still in the email
+    assert _palabras(db, '"rodriguez" AND "sofia"') == [3]
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.id == 3).values(
+            nombre="Ana Benavides", email="ana@b.ec", busqueda=texto_busqueda("Ana Benavides", "ana@b.ec")))
+    assert _palabras(db, '"rodriguez"') == [] and _palabras(db, '"sofia"') == []
+    _indice_en_regla(db)
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_word_table_follows_each_customer(db) -> None:
+    """Migration 0003's trigger keeps clientes_palabras in step with busqueda: insert, rename, delete."""
+    from sqlalchemy import delete, insert, update
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    clientes = Cliente.__table__
+
+    def palabras(cliente_id: int) -> set[str]:
+        with db.lectura() as conn:
+            return {fila[0] for fila in conn.execute(
+                text("SELECT palabra FROM clientes_palabras WHERE cliente_id = :id"), {"id": cliente_id})}
+
+    with db.escritura() as conn:
+        nuevo = conn.execute(insert(clientes).values(
+            nombre="Rosa Garciano", email="rosa.g@correo.ec", saldo=0, saldo_inicial=0, activo=True,
+            busqueda=texto_busqueda("Rosa Garciano", "rosa.g@correo.ec")).returning(clientes.c.id)).scalar_one()
+    assert palabras(nuevo) == {"rosa", "garciano", "g", "correo", "ec"}
+    with db.escritura() as conn:
+        conn.execute(update(clientes).where(clientes.c.id == nuevo).values(
+            nombre="Rosa Paz", busqueda=texto_busqueda("Rosa Paz", "rosa.g@correo.ec")))
+    assert palabras(nuevo) == {"rosa", "paz", "g", "correo", "ec"}
+    with db.escritura() as conn:
+        conn.execute(delete(clientes).where(clientes.c.id == nuevo))
+    assert palabras(nuevo) == set()

@@ -82,6 +82,20 @@ def test_editing_changes_only_what_is_given_and_keeps_the_search_in_step(db: Dat
     assert ultima.metadatos["cambios"] == {"nombre": ["María García López", "María José García"]}
 
 
+def test_a_renamed_customer_is_found_by_the_new_name_and_no_longer_by_the_old(db: Database) -> None:
+    maria = id_de(db, MARIA)
+    editar_cliente(db=db, llamada=OPERADORA, cliente_id=maria, nombre="María José Benavides")
+
+    def encontrados(query: str) -> list[int]:
+        return [c.id for c in buscar_clientes(db=db, llamada=OPERADORA, query=query).clientes]
+
+    assert encontrados("benav jose") == [maria]
+    assert encontrados("lopez") == []  # gone from the name, in words and as a substring
+    assert encontrados("maria garcia") == [maria]  # still the words of the email
+    nuevo = crear_cliente(db=db, llamada=OPERADORA, nombre="Lucía Benavides", email="lb@correo.ec")
+    assert sorted(encontrados("benavides")) == [maria, nuevo.id]
+
+
 def test_an_empty_phone_clears_it_and_a_customer_can_be_deactivated(db: Database) -> None:
     maria = id_de(db, MARIA)
 

@@ -42,9 +42,9 @@ async def test_exact_email_ranks_before_other_matches(client, db) -> None:
 
 
 async def test_results_are_ordered_by_name_and_bounded_by_limite(client) -> None:
-    todos = ok(await call(client, "buscarCliente", {"query": "a"}))
-    assert nombres(todos) == sorted(nombres(todos))
-    dos = ok(await call(client, "buscarCliente", {"query": "a", "limite": 2}))
+    todos = ok(await call(client, "buscarCliente", {"query": "com"}))  # five emails end in .com
+    assert len(nombres(todos)) == 5 and nombres(todos) == sorted(nombres(todos))
+    dos = ok(await call(client, "buscarCliente", {"query": "com", "limite": 2}))
     assert dos["total"] == 2 and dos["hay_mas"] is True and dos["sugerencia"]
 
 
@@ -92,6 +92,80 @@ async def test_fts_special_characters_are_searched_literally(client) -> None:
         assert not (await call(client, "buscarCliente", {"query": query})).is_error, query
 
 
-@pytest.mark.parametrize("query", ["%", "_", "a%", "%%"])
+@pytest.mark.parametrize("query", ["%", "_", "%_", "%%"])
 async def test_like_wildcards_in_short_words_match_only_themselves(client, query) -> None:
+    # No word in them: they reach the substring search, where a bare LIKE would match everyone.
     assert ok(await call(client, "buscarCliente", {"query": query}))["clientes"] == []
+
+
+async def test_a_word_finds_the_names_and_emails_with_a_word_that_starts_with_it(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "garc"}))) == ["María García López"]
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ROD ana"}))) == ["Ana Sofía Rodríguez"]
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "fernÁndez lu"}))) == ["Lucía Fernández Silva"]
+
+
+@pytest.mark.parametrize(("query", "nombre"), [
+    ("perez@empresa", "Juan Carlos Pérez"),  # a piece of an email, across its punctuation
+    ("roberto.gonz", "Roberto González Vega"),
+    ("empresa.ec", "Roberto González Vega"),
+    ("@yahoo", "Carlos Alberto Mendoza"),
+])
+async def test_a_piece_of_an_email_finds_its_customer(client, query, nombre) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": query}))) == [nombre]
+
+
+async def test_a_whole_email_that_is_nobodys_is_still_looked_for_as_text(client) -> None:
+    # "perez@empresa.com" is the end of juan.perez@empresa.com, not an email of its own.
+    resultado = ok(await call(client, "buscarCliente", {"query": "perez@empresa.com"}))
+    assert [c["email"] for c in resultado["clientes"]] == ["juan.perez@empresa.com"]
+
+
+async def test_a_whole_email_finds_an_inactive_customer_only_when_asked(client, db) -> None:
+    from sqlalchemy import update
+
+    from soporte_mcp.db.models import Cliente
+
+    with db.escritura() as conn:
+        conn.execute(update(Cliente.__table__).where(Cliente.id == 2).values(activo=False))
+    assert ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com"}))["clientes"] == []
+    con = ok(await call(client, "buscarCliente", {"query": "juan.perez@empresa.com", "incluirInactivos": True}))
+    assert [c["id"] for c in con["clientes"]] == [2]
+
+
+async def test_a_word_that_begins_no_word_is_looked_for_inside_words(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "arcia"}))) == ["María García López"]
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ANDEZ silv"}))) == ["Lucía Fernández Silva"]
+
+
+def _nuevo_cliente(db, nombre: str, email: str) -> None:
+    from sqlalchemy import insert
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    with db.escritura() as conn:
+        conn.execute(insert(Cliente.__table__).values(
+            nombre=nombre, email=email, saldo=0, saldo_inicial=0, activo=True, busqueda=texto_busqueda(nombre, email)))
+
+
+async def test_a_word_also_finds_longer_words_that_start_with_it(client, db) -> None:
+    _nuevo_cliente(db, "Rosa Garciano Paz", "rosa.paz@correo.ec")
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "garcia"}))) == [
+        "María García López", "Rosa Garciano Paz"]
+
+
+async def test_the_substring_search_runs_only_when_no_word_matches(client, db) -> None:
+    _nuevo_cliente(db, "Juliana Torres", "jtorres@correo.ec")
+    # "ana" begins a word of Ana Sofía Rodríguez: Juliana, where it is only inside a word, is not added.
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ana"}))) == ["Ana Sofía Rodríguez"]
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "liana"}))) == ["Juliana Torres"]
+
+
+async def test_a_piece_of_an_email_with_its_at_sign_is_looked_for_as_written(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "ez@empresa.c"}))) == ["Juan Carlos Pérez"]
+    assert ok(await call(client, "buscarCliente", {"query": "perez@gmail"}))["clientes"] == []
+
+
+async def test_the_parts_of_a_word_with_punctuation_keep_their_order(client) -> None:
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "maria.garcia"}))) == ["María García López"]
+    assert ok(await call(client, "buscarCliente", {"query": "garcia.maria"}))["clientes"] == []

@@ -75,7 +75,7 @@ async def test_a_search_with_more_words_than_a_name_has_is_refused(client) -> No
 
 
 def test_the_search_statement_cache_is_bounded() -> None:
-    assert servicio_clientes._consulta_busqueda.cache_info().maxsize is not None
+    assert servicio_clientes._consulta_por_subcadena.cache_info().maxsize is not None
 
 
 async def test_reading_a_resource_is_audited_like_a_tool_call(client, db) -> None:

@@ -120,11 +120,13 @@ confirma, el error es anulacion_no_confirmada y no se anula nada: no insista.\
 """, 'pagoId': 'Id numérico del pago (p. ej. 17). Si no lo conoce, búsquelo con listarPagos.', 'motivo': 'Por qué se anula, en una frase (obligatorio): "se registró por error", "devolución al cliente".', 'monto': 'Importe a anular en dólares, para una anulación parcial ("50", 50.25). Si lo omite, se anula todo lo que queda por anular del pago.', 'idempotencyKey': 'Clave única de esta anulación (p. ej. un UUID). Si reintenta tras un error de red, repita la misma clave: no se anula dos veces.'}, 'buscarCliente': {'description': """\
 Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
 
+Cada palabra de la búsqueda encuentra las palabras del nombre o del email que empiezan por ella
+("garc" encuentra a García); solo si ningún cliente coincide así, busca el texto dentro de ellas.
 Úsela primero cuando el usuario nombra a un cliente sin dar su id ("Busca a María García",
 "el cliente juan.perez@empresa.com"). Un email exacto aparece primero; el resto, por nombre.
 Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
 Sin resultados devuelve una lista vacía y una sugerencia.\
-""", 'query': 'Nombre, apellidos o email del cliente, completos o en parte ("maria garcia", "García", "juan.perez@empresa.com"). No distingue mayúsculas ni tildes; las palabras pueden ir en cualquier orden.', 'limite': 'Máximo de clientes a devolver (1 a 50).', 'incluirInactivos': 'Incluir clientes dados de baja (por defecto solo activos).'}, 'consultarSaldo': {'description': """\
+""", 'query': 'Nombre, apellidos o email del cliente, completos o en parte ("maria garcia", "garc", "roman50006", "juan.perez@empresa.com"). Cada palabra encuentra las palabras del nombre o del email que empiezan por ella, aunque sea de una o dos letras; las palabras pueden ir en cualquier orden y no distingue mayúsculas ni tildes. Con una @ (un email o parte de él, "perez@empresa") busca ese texto tal cual. Si ningún cliente coincide así, busca el texto dentro de las palabras ("arcia" encuentra a García).', 'limite': 'Máximo de clientes a devolver (1 a 50).', 'incluirInactivos': 'Incluir clientes dados de baja (por defecto solo activos).'}, 'consultarSaldo': {'description': """\
 Devuelve el saldo de un cliente por su id, con sus datos, sus 5 últimos pagos, sus 5 últimos movimientos (pagos y anulaciones) y un resumen.
 
 El resumen cuenta sus tickets (total y abiertos), sus pagos, la fecha del último pago y sus

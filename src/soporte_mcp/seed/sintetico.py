@@ -145,18 +145,30 @@ def _avanzar_secuencia(conn: Connection) -> None:
         )
 
 
+# SQLite's search indexes over clientes.busqueda (migrations 0001 and 0003), each filled by its "_ai"
+# trigger, and what refills each after a bulk load: the word index is also merged into one segment,
+# as its migration leaves it (one b-tree per lookup: measurably faster on a million rows).
+INDICES_DE_BUSQUEDA = {"clientes_fts": ("rebuild",), "clientes_palabras": ("rebuild", "optimize")}
+
+
 @contextmanager
 def _indice_diferido(conn: Connection) -> Iterator[None]:
-    """Fill the search index once at the end: a rebuild is 3x faster than a trigger per row."""
-    disparador = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'clientes_fts_ai'"
-    ).scalar_one()
-    conn.exec_driver_sql("DROP TRIGGER clientes_fts_ai")
+    """Fill the search indexes once at the end: a rebuild is 3x faster than a trigger per row."""
+    disparadores = {
+        indice: conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (f"{indice}_ai",)
+        ).scalar_one()
+        for indice in INDICES_DE_BUSQUEDA
+    }
+    for indice in INDICES_DE_BUSQUEDA:
+        conn.exec_driver_sql(f"DROP TRIGGER {indice}_ai")
     # A large page cache keeps the bulk load from spilling half-built pages to the WAL.
     conn.exec_driver_sql("PRAGMA cache_size=-1000000")
     yield
-    conn.exec_driver_sql("INSERT INTO clientes_fts(clientes_fts) VALUES ('rebuild')")
-    conn.exec_driver_sql(disparador)
+    for indice, disparador in disparadores.items():
+        for orden in INDICES_DE_BUSQUEDA[indice]:
+            conn.exec_driver_sql(f"INSERT INTO {indice}({indice}) VALUES ('{orden}')")
+        conn.exec_driver_sql(disparador)
     conn.exec_driver_sql("PRAGMA cache_size=-2000")
 
 

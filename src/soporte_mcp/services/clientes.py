@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Connection,
-    Select,
     bindparam,
     column,
     func,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from soporte_mcp.db.consulta_directa import ConsultaDirecta
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
@@ -26,26 +28,28 @@ from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
-    Movimiento,
-    PagoResumen,
     ResultadoBusqueda,
-    ResumenCuenta,
     SaldoCliente,
 )
-from soporte_mcp.services.texto import normalizar
+from soporte_mcp.services.texto import normalizar, palabras_indexadas
 
 clientes = Cliente.__table__
 pagos = Pago.__table__
 tickets = Ticket.__table__
 anulaciones = Anulacion.__table__
-# The FTS5 index the migration creates on SQLite (not a model: it is a virtual table).
-fts = table("clientes_fts", column("rowid"))
+# SQLite's two search indexes over clientes.busqueda (virtual tables, not models): whole words
+# and their beginnings (migration 0003), and trigrams for the substring fallback (0001).
+indice_palabras = table("clientes_palabras", column("rowid"))
+indice_trigramas = table("clientes_fts", column("rowid"))
 
 LIMITE_POR_DEFECTO = 10
 LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
+# The prefix lengths the word index keeps (migration 0003, prefix='1 2 3 4 5'): a beginning this
+# short is looked up as cheaply as a whole word, and read only as far as the LIMIT.
+PREFIJO_INDEXADO = 5
 # No name or email is longer, nor has more words: the caps also bound the statement cache below.
 LARGO_MAXIMO_CONSULTA = 200
 PALABRAS_MAXIMAS = 8
@@ -59,15 +63,23 @@ COLUMNAS_CLIENTE = (
     clientes.c.activo,
     clientes.c.fecha_registro,
 )
+NOMBRE, EMAIL_CLIENTE = 1, 2  # where the name and the email are in a row of COLUMNAS_CLIENTE
+# What a whole email looks like (the customer record refuses anything else: services/ficha_cliente.py).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def buscar_clientes(
     *, db: Database, llamada: Llamada, query: str, limite: int = LIMITE_POR_DEFECTO, incluir_inactivos: bool = False
 ) -> ResultadoBusqueda:
-    """Customers whose name or email contains every word of ``query``, accents and case ignored.
+    """Customers with words that start with each word of ``query``, accents and case ignored.
 
-    An exact email match comes first, the rest by name.  Only active customers
-    unless ``incluir_inactivos``.
+    Each word of ``query`` matches the words of the name or email that start with
+    it, in any order; a word with punctuation ("maria.garcia") matches its parts in
+    order, the last one as a beginning.  A query with an "@" is an email or a piece of
+    one: on SQLite a whole email is looked up as such (that email and those that start
+    with it), anything else with an "@" as text.  When no customer matches so, the
+    words are looked for anywhere in the name or email (the substring search).  An exact email match comes first, the rest by name.
+    Only active customers unless ``incluir_inactivos``.
 
     Raises:
         ConsultaVacia: ``query`` is empty or blank.
@@ -85,8 +97,9 @@ def buscar_clientes(
             )
         if not 1 <= limite <= LIMITE_MAXIMO:
             raise LimiteInvalido(f"El límite debe estar entre 1 y {LIMITE_MAXIMO} (recibido: {limite}).")
-        encontrados = _buscar(op.conn, palabras, limite, incluir_inactivos)
-        exacto = _por_email(op.conn, query, incluir_inactivos)
+        email = query.strip().lower()
+        encontrados = _buscar(op.conn, email, palabras, limite, incluir_inactivos)
+        exacto = _por_email(op.conn, email, encontrados, incluir_inactivos)
         resultado = _ordenar(query, encontrados, exacto, limite)
         op.descripcion = f"Búsqueda {query!r}: {resultado.total} resultado(s)"
         op.detalles = {"resultados": [c.id for c in resultado.clientes]}
@@ -95,35 +108,165 @@ def buscar_clientes(
         return resultado
 
 
-def _buscar(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[ClienteResumen]:
+def _buscar(conn: Connection, email: str, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Up to ``limite`` + 1 matching customers (rows of COLUMNAS_CLIENTE): by whole email (SQLite) or
+    by words; by substring when those find nobody, and for any other query with an "@".
+
+    An "@" brings an email's domain into the query, and a domain is shared by a large
+    share of the customers (gmail.com, empresa.com): intersecting its words with the
+    others' costs FTS5 ≈ 8 ms on a million customers when few match ("perez@empresa"),
+    the trigram index ≈ 0.4 ms.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if "@" in email:
+        entero = sqlite and EMAIL.fullmatch(email)
+        if entero and (filas := _por_comienzo_de_email(conn, email, limite, incluir_inactivos)):
+            return filas
+    elif frases := [partes for partes in map(palabras_indexadas, palabras) if partes]:
+        por_palabras = _por_palabras if sqlite else _por_palabras_postgresql
+        if filas := por_palabras(conn, frases, limite, incluir_inactivos):
+            return filas
+    return _por_subcadena(conn, palabras, limite, incluir_inactivos)
+
+
+def _por_comienzo_de_email(conn: Connection, email: str, limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Customers whose email is ``email`` or starts with it: a range of the unique email index.
+
+    As words, a whole email is a phrase of common words and its domain ("juan perez
+    empresa com"): FTS5 intersects their lists reading the domain's almost to the end
+    (≈ 8 ms on a million customers), the trigram index its 20 trigrams' (≈ 0.5 ms);
+    here it takes ≈ 10 µs.  An email inside a longer one ("x.juan.perez@…") is left
+    to the substring search, which runs when this finds nobody.
+    """
+    consulta = POR_COMIENZO_DE_EMAIL[incluir_inactivos]
+    return consulta.filas(conn, email=email, hasta=email + CARACTER_MAXIMO, limite=limite + 1)
+
+
+def _por_palabras(conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Customers with, for each query word, a word that starts with it (an FTS5 prefix query per word).
+
+    FTS5 reads a whole word's posting list, or a beginning's of up to five letters (the
+    prefix indexes), only as far as the LIMIT; a longer beginning it first merges, in
+    full, from every word that starts so: "garcia"* on a million customers merges
+    garcia and thousands of garcia123 from emails, ≈ 2 ms. So the query's words are
+    looked up as whole words first, and only if that finds no more than ``limite``
+    customers as beginnings too: the same customers in the end, and "garcia" or a pair
+    of surnames costs a whole-word lookup (when there are more than ``limite``, the
+    ones shown then have the words whole).
+    """
+    consulta = BUSQUEDA_POR_PALABRAS[incluir_inactivos]
+    enteras, comienzos = _expresion_fts(frases, comienzos=False), _expresion_fts(frases, comienzos=True)
+    filas = consulta.filas(conn, fts=enteras, limite=limite + 1)
+    if enteras != comienzos and len(filas) <= limite:
+        vistos = {fila[0] for fila in filas}
+        filas += [f for f in consulta.filas(conn, fts=comienzos, limite=limite + 1) if f[0] not in vistos]
+    return filas[: limite + 1]
+
+
+def _expresion_fts(frases: list[list[str]], *, comienzos: bool) -> str:
+    """The FTS5 query: every query word as a phrase of its parts, ANDed.
+
+    ``"juan perez"*`` matches "juan" followed by a word that starts with "perez".  A
+    last part of up to PREFIJO_INDEXADO letters is always a beginning: its prefix
+    index makes that as cheap as a whole word.  Parts are letters and digits only,
+    so nothing in them is FTS5 syntax.
+    """
+    return " AND ".join(
+        f'"{" ".join(partes)}"' + ("*" if comienzos or len(partes[-1]) <= PREFIJO_INDEXADO else "")
+        for partes in frases
+    )
+
+
+def _consulta_por_palabras(incluir_inactivos: bool) -> ConsultaDirecta:
+    stmt = (
+        select(*COLUMNAS_CLIENTE)
+        .select_from(clientes.join(indice_palabras, indice_palabras.c.rowid == clientes.c.id))
+        .where(text("clientes_palabras MATCH :fts"))
+    )
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
+
+
+BUSQUEDA_POR_PALABRAS = {incluir: _consulta_por_palabras(incluir) for incluir in (False, True)}
+
+# PostgreSQL's word table (migration 0003): one row per word of each customer's busqueda.
+palabras_pg = table("clientes_palabras", column("palabra"), column("cliente_id"))
+# A word boundary in busqueda, as the word table splits it (runs of letters and digits).
+SEPARADOR = "[^[:alnum:]]+"
+
+
+def _por_palabras_postgresql(
+    conn: Connection, frases: list[list[str]], limite: int, incluir_inactivos: bool
+) -> list[tuple]:
+    """The same matches as ``_por_palabras``, from the word table's b-tree.
+
+    The longest part of the query (the likeliest to be rare) is read as a range of
+    the b-tree ("garcia" ≤ palabra < "garcib") in index order, each customer it
+    names is fetched by id, and every query word is then checked on that customer's
+    busqueda with a regular expression (a word that starts with it, the parts of an
+    email in order).  Read only as far as the LIMIT: 0.4 ms for "garcia" on a million
+    customers.  A customer can appear once per word of theirs in the range (the name
+    and the email), hence the margin and the de-duplication here.
+    """
+    guia = max((parte for partes in frases for parte in partes), key=len)
+    patrones = {f"re{i}": "[^[:alnum:]]" + SEPARADOR.join(partes) for i, partes in enumerate(frases)}
+    filas = _consulta_por_palabras_pg(len(frases), incluir_inactivos).filas(
+        conn, desde=guia, hasta=guia[:-1] + chr(ord(guia[-1]) + 1), limite=3 * (limite + 1), **patrones
+    )
+    unicas = list({fila[0]: fila for fila in filas}.values())
+    return unicas[: limite + 1]
+
+
+@functools.lru_cache(maxsize=2 * PALABRAS_MAXIMAS)
+def _consulta_por_palabras_pg(frases: int, incluir_inactivos: bool) -> ConsultaDirecta:
+    # OFFSET 0 keeps the range a subquery of its own: the planner then walks it in index order
+    # and stops at the LIMIT, instead of hashing every customer it names first.
+    rango = (
+        select(palabras_pg.c.cliente_id)
+        .where(palabras_pg.c.palabra >= bindparam("desde"), palabras_pg.c.palabra < bindparam("hasta"))
+        .offset(0)
+        .subquery("rango")
+    )
+    stmt = select(*COLUMNAS_CLIENTE).select_from(rango.join(clientes, clientes.c.id == rango.c.cliente_id))
+    # On " " || busqueda, not the bare column: the trigram index can serve a regular expression,
+    # and the planner would read it (46 ms for a pair of surnames) instead of the range.
+    con_borde = literal_column("' '") + clientes.c.busqueda
+    for i in range(frases):
+        stmt = stmt.where(con_borde.regexp_match(bindparam(f"re{i}")))
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
+
+
+def _por_subcadena(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
+    """Customers whose name or email contains every word: the trigram index on SQLite, LIKE for shorter words."""
     largas = [p for p in palabras if len(p) >= MIN_TRIGRAMA]
     con_fts = bool(largas) and conn.dialect.name == "sqlite"
     cortas = [p for p in palabras if len(p) < MIN_TRIGRAMA] if con_fts else palabras
     params: dict[str, object] = {f"w{i}": f"%{_escapar_like(p)}%" for i, p in enumerate(cortas)}
-    params["limite"] = limite + 1
     if con_fts:
-        params["fts"] = _expresion_fts(largas)
-    rows = conn.execute(_consulta_busqueda(con_fts, len(cortas), incluir_inactivos), params).all()
-    return [ClienteResumen.model_validate(r) for r in rows]
+        params["fts"] = _expresion_trigramas(largas)
+    return _consulta_por_subcadena(con_fts, len(cortas), incluir_inactivos).filas(conn, limite=limite + 1, **params)
 
 
 # Keyed by (FTS or not, 0..8 short words, inactive or not): at most 36 shapes, all kept.
 @functools.lru_cache(maxsize=2 * (PALABRAS_MAXIMAS + 1) * 2)
-def _consulta_busqueda(con_fts: bool, cortas: int, incluir_inactivos: bool) -> Select:
-    """The search statement for one shape of query, built once (see POR_ID below)."""
+def _consulta_por_subcadena(con_fts: bool, cortas: int, incluir_inactivos: bool) -> ConsultaDirecta:
+    """The substring statement for one shape of query, built once (see POR_ID below)."""
     stmt = select(*COLUMNAS_CLIENTE)
     if con_fts:
-        stmt = stmt.select_from(clientes.join(fts, fts.c.rowid == clientes.c.id)).where(
+        stmt = stmt.select_from(clientes.join(indice_trigramas, indice_trigramas.c.rowid == clientes.c.id)).where(
             text("clientes_fts MATCH :fts")
         )
     for i in range(cortas):
         stmt = stmt.where(clientes.c.busqueda.like(bindparam(f"w{i}"), escape="\\"))
     if not incluir_inactivos:
         stmt = stmt.where(clientes.c.activo.is_(True))
-    return stmt.limit(bindparam("limite"))
+    return ConsultaDirecta(stmt.limit(bindparam("limite")))
 
 
-def _expresion_fts(palabras: list[str]) -> str:
+def _expresion_trigramas(palabras: list[str]) -> str:
     # Each word as a quoted phrase: the trigram tokenizer matches it anywhere in the text.
     return " AND ".join('"' + p.replace('"', '""') + '"' for p in palabras)
 
@@ -132,23 +275,38 @@ def _escapar_like(palabra: str) -> str:
     return palabra.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-POR_EMAIL = select(*COLUMNAS_CLIENTE).where(clientes.c.email == bindparam("email"))
-POR_EMAIL_ACTIVO = POR_EMAIL.where(clientes.c.activo.is_(True))
+POR_EMAIL = ConsultaDirecta(select(*COLUMNAS_CLIENTE).where(clientes.c.email == bindparam("email")))
+POR_EMAIL_ACTIVO = ConsultaDirecta(POR_EMAIL.statement.where(clientes.c.activo.is_(True)))
+# Above every character an email can hold: "email" <= e < "email" + this is "e starts with email"
+# (SQLite compares text byte by byte, and this is the highest code point).
+CARACTER_MAXIMO = "\U0010ffff"
 
 
-def _por_email(conn: Connection, query: str, incluir_inactivos: bool) -> ClienteResumen | None:
-    email = query.strip().lower()
+def _consulta_por_comienzo_de_email(incluir_inactivos: bool) -> ConsultaDirecta:
+    stmt = select(*COLUMNAS_CLIENTE).where(
+        clientes.c.email >= bindparam("email"), clientes.c.email < bindparam("hasta")
+    )
+    if not incluir_inactivos:
+        stmt = stmt.where(clientes.c.activo.is_(True))
+    return ConsultaDirecta(stmt.order_by(clientes.c.email).limit(bindparam("limite")))
+
+
+POR_COMIENZO_DE_EMAIL = {incluir: _consulta_por_comienzo_de_email(incluir) for incluir in (False, True)}
+
+
+def _por_email(conn: Connection, email: str, encontrados: list[tuple], incluir_inactivos: bool) -> tuple | None:
+    """The customer whose email is ``email``, to list first (None when it is no email, or nobody's)."""
     if "@" not in email:
         return None
-    row = conn.execute(POR_EMAIL if incluir_inactivos else POR_EMAIL_ACTIVO, {"email": email}).first()
-    return ClienteResumen.model_validate(row) if row else None
+    if exacto := next((fila for fila in encontrados if fila[EMAIL_CLIENTE] == email), None):
+        return exacto  # always, for a whole email on SQLite: the range above starts at it
+    filas = (POR_EMAIL if incluir_inactivos else POR_EMAIL_ACTIVO).filas(conn, email=email)
+    return filas[0] if filas else None
 
 
-def _ordenar(
-    query: str, encontrados: list[ClienteResumen], exacto: ClienteResumen | None, limite: int
-) -> ResultadoBusqueda:
+def _ordenar(query: str, encontrados: list[tuple], exacto: tuple | None, limite: int) -> ResultadoBusqueda:
     hay_mas = len(encontrados) > limite
-    resto = sorted((c for c in encontrados if exacto is None or c.id != exacto.id), key=lambda c: c.nombre)
+    resto = sorted((c for c in encontrados if exacto is None or c[0] != exacto[0]), key=lambda c: c[NOMBRE])
     lista = ([exacto] if exacto else []) + resto
     lista = lista[:limite]
     sugerencia = None
@@ -159,7 +317,11 @@ def _ordenar(
         )
     elif hay_mas:
         sugerencia = "Hay más coincidencias que las mostradas: añada el segundo apellido o el email."
-    return ResultadoBusqueda(query=query, total=len(lista), hay_mas=hay_mas, clientes=lista, sugerencia=sugerencia)
+    # One validation of plain dicts: ≈ 10 µs less for 10 customers than a ClienteResumen per row.
+    return ResultadoBusqueda.model_validate({
+        "query": query, "total": len(lista), "hay_mas": hay_mas, "sugerencia": sugerencia,
+        "clientes": [dict(zip(POR_ID.columnas, fila, strict=True)) for fila in lista],
+    })
 
 
 def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> SaldoCliente:
@@ -169,28 +331,29 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
         ClienteNoEncontrado: no customer has that id.
     """
     with operacion(db, llamada, Tipo.CONSULTA) as op:
-        cliente = obtener_cliente(op.conn, cliente_id)
-        op.cliente_id = cliente.id
-        op.descripcion = f"Consulta de saldo del cliente {cliente.id}: {cliente.saldo:.2f}"
-        return SaldoCliente(
-            cliente=cliente,
-            saldo=cliente.saldo,
-            ultimos_pagos=_ultimos_pagos(op.conn, cliente.id),
-            ultimos_movimientos=_ultimos_movimientos(op.conn, cliente.id),
-            resumen=_resumen_cuenta(op.conn, cliente.id),
-        )
+        cliente = _fila_cliente(op.conn, cliente_id)
+        op.cliente_id = cliente["id"]
+        op.descripcion = f"Consulta de saldo del cliente {cliente['id']}: {cliente['saldo']:.2f}"
+        # One validation of plain dicts, as for a search (see _ordenar).
+        return SaldoCliente.model_validate({
+            "cliente": cliente,
+            "saldo": cliente["saldo"],
+            "ultimos_pagos": _como_dicts(ULTIMOS_PAGOS, op.conn, cliente_id),
+            "ultimos_movimientos": _como_dicts(ULTIMOS_MOVIMIENTOS, op.conn, cliente_id),
+            "resumen": _resumen_cuenta(op.conn, cliente_id),
+        })
 
 
 # Statements built once: constructing a Core statement costs ~50 µs a call, three times
 # what executing a prebuilt one with bound parameters costs (measured on SQLite).
-POR_ID = select(*COLUMNAS_CLIENTE).where(clientes.c.id == bindparam("id"))
-ULTIMOS_PAGOS = (
+POR_ID = ConsultaDirecta(select(*COLUMNAS_CLIENTE).where(clientes.c.id == bindparam("id")))
+ULTIMOS_PAGOS = ConsultaDirecta(
     select(pagos.c.id, pagos.c.monto, pagos.c.metodo_pago, pagos.c.descripcion, pagos.c.fecha)
     .where(pagos.c.cliente_id == bindparam("id"))
     .order_by(pagos.c.fecha.desc(), pagos.c.id.desc())
     .limit(5)
 )
-RESUMEN = select(
+RESUMEN = ConsultaDirecta(select(
     select(func.count()).where(tickets.c.cliente_id == bindparam("id")).scalar_subquery(),
     select(func.count())
     .where(tickets.c.cliente_id == bindparam("id"), tickets.c.estado.in_(ESTADOS_ABIERTOS))
@@ -201,7 +364,7 @@ RESUMEN = select(
     select(func.coalesce(func.sum(type_coerce(anulaciones.c.monto, BigInteger)), 0))
     .where(anulaciones.c.cliente_id == bindparam("id"))
     .scalar_subquery(),
-)
+))
 # Payments and reversals merged, newest first.
 _MOVIMIENTOS = union_all(
     select(literal_column("'pago'").label("tipo"), pagos.c.id, pagos.c.id.label("pago_id"),
@@ -211,7 +374,7 @@ _MOVIMIENTOS = union_all(
            anulaciones.c.monto.label("monto"), anulaciones.c.motivo.label("descripcion"), anulaciones.c.fecha)
     .where(anulaciones.c.cliente_id == bindparam("id")),
 ).subquery()
-ULTIMOS_MOVIMIENTOS = (
+ULTIMOS_MOVIMIENTOS = ConsultaDirecta(
     select(_MOVIMIENTOS).order_by(_MOVIMIENTOS.c.fecha.desc(), _MOVIMIENTOS.c.id.desc()).limit(5)
 )
 
@@ -235,23 +398,30 @@ def obtener_cliente(conn: Connection, cliente_id: int) -> ClienteResumen:
     Raises:
         ClienteNoEncontrado: there is none.
     """
-    row = conn.execute(POR_ID, {"id": cliente_id}).first()
-    if row is None:
+    return ClienteResumen.model_validate(_fila_cliente(conn, cliente_id))
+
+
+def _fila_cliente(conn: Connection, cliente_id: int) -> dict[str, Any]:
+    """The customer with that id as a dict of ClienteResumen's fields.
+
+    Raises:
+        ClienteNoEncontrado: there is none.
+    """
+    filas = POR_ID.filas(conn, id=cliente_id)
+    if not filas:
         raise ClienteNoEncontrado(cliente_id)
-    return ClienteResumen.model_validate(row)
+    return dict(zip(POR_ID.columnas, filas[0], strict=True))
 
 
-def _ultimos_pagos(conn: Connection, cliente_id: int) -> list[PagoResumen]:
-    return [PagoResumen.model_validate(r) for r in conn.execute(ULTIMOS_PAGOS, {"id": cliente_id})]
+def _como_dicts(consulta: ConsultaDirecta, conn: Connection, cliente_id: int) -> list[dict[str, Any]]:
+    # Plain dicts for pydantic to validate in one go: ≈ 1.5 µs a row, against ≈ 4.5 for a Row
+    # (read attribute by attribute) and a model per row.
+    return [dict(zip(consulta.columnas, fila, strict=True)) for fila in consulta.filas(conn, id=cliente_id)]
 
 
-def _ultimos_movimientos(conn: Connection, cliente_id: int) -> list[Movimiento]:
-    return [Movimiento.model_validate(r) for r in conn.execute(ULTIMOS_MOVIMIENTOS, {"id": cliente_id})]
-
-
-def _resumen_cuenta(conn: Connection, cliente_id: int) -> ResumenCuenta:
-    total, abiertos, pagados, ultimo, anuladas, anulado = conn.execute(RESUMEN, {"id": cliente_id}).one()
-    return ResumenCuenta(
-        tickets_total=total, tickets_abiertos=abiertos, pagos_total=pagados, fecha_ultimo_pago=ultimo,
-        anulaciones_total=anuladas, total_anulado=from_cents(int(anulado)),
-    )
+def _resumen_cuenta(conn: Connection, cliente_id: int) -> dict[str, Any]:
+    ((total, abiertos, pagados, ultimo, anuladas, anulado),) = RESUMEN.filas(conn, id=cliente_id)
+    return {
+        "tickets_total": total, "tickets_abiertos": abiertos, "pagos_total": pagados, "fecha_ultimo_pago": ultimo,
+        "anulaciones_total": anuladas, "total_anulado": from_cents(int(anulado)),
+    }

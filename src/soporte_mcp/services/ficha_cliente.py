@@ -9,7 +9,6 @@ Both functions follow one rule for their arguments: ``None`` keeps the current v
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -22,12 +21,11 @@ from soporte_mcp.db.models import Cliente, ahora
 from soporte_mcp.errors import ClienteNoEncontrado, DatoInvalido, EmailEnUso
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
-from soporte_mcp.services.clientes import obtener_cliente
+from soporte_mcp.services.clientes import EMAIL, obtener_cliente
 from soporte_mcp.services.schemas import ClienteResumen
 from soporte_mcp.services.texto import texto_busqueda
 
 clientes = Cliente.__table__
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 LARGO_NOMBRE = 200
 LARGO_EMAIL = 254
 LARGO_TELEFONO = 40

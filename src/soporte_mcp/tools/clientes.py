@@ -27,8 +27,11 @@ async def buscar_cliente(
         str,
         Field(
             description="Nombre, apellidos o email del cliente, completos o en parte "
-            "(\"maria garcia\", \"García\", \"juan.perez@empresa.com\"). No distingue mayúsculas ni tildes; "
-            "las palabras pueden ir en cualquier orden.",
+            "(\"maria garcia\", \"garc\", \"roman50006\", \"juan.perez@empresa.com\"). Cada palabra "
+            "encuentra las palabras del nombre o del email que empiezan por ella, aunque sea de una o dos "
+            "letras; las palabras pueden ir en cualquier orden y no distingue mayúsculas ni tildes. Con una @ "
+            "(un email o parte de él, \"perez@empresa\") busca ese texto tal cual. Si ningún cliente "
+            "coincide así, busca el texto dentro de las palabras (\"arcia\" encuentra a García).",
             max_length=servicio.LARGO_MAXIMO_CONSULTA,
         ),
     ],
@@ -46,6 +49,8 @@ async def buscar_cliente(
 ) -> ResultadoBusqueda:
     """Busca clientes por nombre o email y devuelve sus datos básicos con el id y el saldo.
 
+    Cada palabra de la búsqueda encuentra las palabras del nombre o del email que empiezan por ella
+    ("garc" encuentra a García); solo si ningún cliente coincide así, busca el texto dentro de ellas.
     Úsela primero cuando el usuario nombra a un cliente sin dar su id ("Busca a María García",
     "el cliente juan.perez@empresa.com"). Un email exacto aparece primero; el resto, por nombre.
     Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.

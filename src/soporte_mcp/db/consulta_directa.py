@@ -1,0 +1,96 @@
+"""Prebuilt SELECTs that, on SQLite, skip SQLAlchemy's execution path and run on the driver's cursor.
+
+Why (issue 13): on SQLite our hot reads take 10-60 µs in the database, and
+``Connection.execute`` adds ≈ 65 µs around each of them (events, the execution
+context, the result object, one processor call per value); a balance runs four
+such statements per call, a search one to three.  Here SQLAlchemy still
+writes the SQL, once, from the same Core statement; the per-call work is the
+driver's ``execute`` plus the columns' own result conversions (cents to
+``Decimal``, text to an aware ``datetime``, 0/1 to ``bool``), which are
+SQLAlchemy's, taken from the column types once.
+
+Only what makes the shortcut safe takes it: SQLite, no statement listener on the
+engine (the tracing of observabilidad/trazas.py wants a span per statement, so
+with it every statement goes the usual way), and parameters that need no
+conversion (integers and text: checked when the statement is first compiled).
+A database error is not translated here: the statement is run again through
+SQLAlchemy, which raises it the one usual way (``handle_error`` events,
+``traducir_errores``); a SELECT can be repeated harmlessly.  A misuse of the
+driver (``ProgrammingError``: a wrong number of parameters) is a bug here and
+is raised as it is, not hidden behind the slower path.  Any other database
+gets ``Connection.execute``, with the rows in the same shape.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+
+
+@dataclass(frozen=True)
+class _Compilada:
+    """One statement as SQLite's driver takes it: SQL text, where each parameter goes, how to read each column."""
+
+    sql: str
+    # Per "?" in the SQL: the name of a call's parameter, or (None, the constant SQLAlchemy bound it to).
+    posiciones: tuple[tuple[str | None, Any], ...]
+    # (column index, its type's result conversion), for the columns that have one.
+    conversiones: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+class ConsultaDirecta:
+    """A SELECT built once, run with ``filas(conn, **parametros)``: a list of tuples, converted like Core's rows."""
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        # The attribute names of the result columns, in order (e.g. to build a model from a row).
+        self.columnas: tuple[str, ...] = tuple(c.key for c in statement.selected_columns)
+        self._compilada: _Compilada | None = None
+
+    def filas(self, conn: Connection, **parametros: Any) -> list[tuple]:
+        """The rows of the statement with ``parametros`` bound, on ``conn`` (inside its transaction)."""
+        if conn.dialect.name != "sqlite" or conn.dispatch.before_cursor_execute:
+            return self._por_sqlalchemy(conn, parametros)
+        compilada = self._compilada or self._compilar(conn.dialect)
+        valores = [valor if nombre is None else parametros[nombre] for nombre, valor in compilada.posiciones]
+        try:
+            crudas = conn.connection.driver_connection.execute(compilada.sql, valores).fetchall()
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error:
+            return self._por_sqlalchemy(conn, parametros)
+        return [self._convertir(fila, compilada.conversiones) for fila in crudas] if compilada.conversiones else crudas
+
+    @staticmethod
+    def _convertir(cruda: tuple, conversiones: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple:
+        fila = list(cruda)
+        for i, convertir in conversiones:
+            fila[i] = convertir(fila[i])
+        return tuple(fila)
+
+    def _por_sqlalchemy(self, conn: Connection, parametros: dict[str, Any]) -> list[tuple]:
+        return [tuple(fila) for fila in conn.execute(self.statement, parametros)]
+
+    def _compilar(self, dialecto: Dialect) -> _Compilada:
+        compilado = self.statement.compile(dialect=dialecto)
+        variables = {b.key for b in compilado.binds.values() if b.required}
+        for bind in compilado.binds.values():
+            if bind.type.dialect_impl(dialecto).bind_processor(dialecto) is not None:
+                raise TypeError(f"ConsultaDirecta: el parámetro {bind.key!r} necesita conversión; "
+                                "páselo ya convertido (entero o texto)")
+        # Expanded once: an IN over constants becomes one "?" per value, a LIMIT 5 a bound 5.
+        expandido = compilado.construct_expanded_state(dict.fromkeys(variables))
+        posiciones = tuple(
+            (nombre, None) if nombre in variables else (None, expandido.parameters[nombre])
+            for nombre in expandido.positiontup or ()
+        )
+        procesadores = (c.type.dialect_impl(dialecto).result_processor(dialecto, None)
+                        for c in self.statement.selected_columns)
+        conversiones = tuple((i, p) for i, p in enumerate(procesadores) if p is not None)
+        self._compilada = _Compilada(expandido.statement, posiciones, conversiones)
+        return self._compilada
