@@ -78,8 +78,9 @@ def buscar_clientes(
     order, the last one as a beginning.  A query with an "@" is an email or a piece of
     one: on SQLite a whole email is looked up as such (that email and those that start
     with it), anything else with an "@" as text.  When no customer matches so, the
-    words are looked for anywhere in the name or email (the substring search).  An exact email match comes first, the rest by name.
-    Only active customers unless ``incluir_inactivos``.
+    words are looked for anywhere in the name or email (the substring search).  An
+    exact email match comes first, the rest by name.  Only active customers unless
+    ``incluir_inactivos``.
 
     Raises:
         ConsultaVacia: ``query`` is empty or blank.
