@@ -58,6 +58,9 @@ def sembrada(clientes: int) -> Path:
         for viejo, nuevo in zip((tmp, *_acompanantes(tmp)), (ruta, *_acompanantes(ruta)), strict=True):
             if viejo.exists():
                 viejo.rename(nuevo)
+    else:  # seeded by an earlier version: migrate it once here, not on every working copy's first start
+        subprocess.run([comando(), "--database-url", url(ruta), "db", "upgrade"], check=True,
+                       stdout=subprocess.DEVNULL)
     with sqlite3.connect(f"file:{ruta}?mode=ro", uri=True) as conn:
         maximo = conn.execute("SELECT max(id) FROM clientes").fetchone()[0] or 0
     if maximo < DEMO + clientes:
