@@ -163,3 +163,31 @@ async def test_two_stateless_workers_answer_both_protocol_generations(
 def test_workers_only_make_sense_over_http(tmp_path: Path) -> None:
     resultado = cli(f"sqlite:///{tmp_path / 'x.db'}", "serve", "--workers", "2")
     assert resultado.returncode == 2 and "--workers" in resultado.stderr
+
+
+def test_a_call_with_mcp_param_headers_is_checked_only_against_declared_ones(servidor: ServidorHttp) -> None:
+    """Our tools declare no ``x-mcp-header``: the SDK's check is skipped (server.py), and a header the
+    tool never declared is let through exactly as the check itself would (nothing to violate)."""
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "pytest", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    cuerpo = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+              "params": {"name": "consultarSaldo", "arguments": {"clienteId": 2}, "_meta": meta}}
+    cabeceras = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28",
+                 "mcp-method": "tools/call", "mcp-name": "consultarSaldo", "mcp-param-clienteid": "3"}
+    respuesta = httpx2.post(servidor.mcp_url, json=cuerpo, headers=cabeceras, timeout=30)
+    assert respuesta.status_code == 200
+    resultado = respuesta.json()["result"]
+    assert resultado["isError"] is False and resultado["structuredContent"]["cliente"]["id"] == 2
+
+
+def test_no_published_tool_declares_an_mcp_param_header() -> None:
+    from mcp.shared.inbound import x_mcp_header_map
+
+    from soporte_mcp.config import Settings
+    from soporte_mcp.server import build_server
+
+    server = build_server(Settings(database_url="sqlite:///:memory:"))
+    for herramienta in server._tool_manager.list_tools():
+        assert x_mcp_header_map(herramienta.parameters) == {}, herramienta.name
+        assert server._tool_input_schema(herramienta.name) is None
