@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,8 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from soporte_mcp.claves import comprobar_secreto, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
@@ -21,6 +20,12 @@ APP_NAME = "soporte-mcp"
 SCOPES = ("read", "write", "metrics")
 # When the server asks the person to confirm a payment (MCP elicitation): see tools/_confirmacion.py.
 POLITICAS_CONFIRMACION = ("auto", "siempre", "nunca")
+# The databases we run on, with or without a driver (sqlite://, postgresql+psycopg://). Only the scheme is
+# checked here: SQLAlchemy parses the rest when the database is opened (db/engine.py), and importing it just
+# to read the settings would cost a stdio server's start what its handshake should not wait for (issue 13).
+ESQUEMA_DE_URL = re.compile(r"(?:sqlite|postgresql)(?:\+\w+)?://")
+# user:password@ in a URL, as SQLAlchemy reads it (the password runs up to the first "@").
+CLAVE_EN_URL = re.compile(r"^([^:/?#]+://[^:/@]*):[^@]*@")
 
 
 def default_database_url() -> str:
@@ -31,6 +36,11 @@ def default_database_url() -> str:
     """
     path = Path(platformdirs.user_data_dir(APP_NAME)) / "soporte.db"
     return f"sqlite:///{path}"
+
+
+def url_segura(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***`` (for logs and ``info``)."""
+    return CLAVE_EN_URL.sub(r"\1:***@", url, count=1)
 
 
 class Settings(BaseSettings):
@@ -105,11 +115,9 @@ class Settings(BaseSettings):
     @classmethod
     def _default_url(cls, value: str) -> str:
         url = value.strip() or default_database_url()
-        try:
-            make_url(url)
-        except ArgumentError:
-            raise ValueError(f"SOPORTE_DATABASE_URL no es válida ({url!r}): se espera una URL de SQLAlchemy, "
-                             "p. ej. sqlite:////ruta/soporte.db") from None
+        if not ESQUEMA_DE_URL.match(url):
+            raise ValueError(f"SOPORTE_DATABASE_URL no es válida ({url_segura(url)!r}): se espera una URL de "
+                             "SQLAlchemy de SQLite o PostgreSQL, p. ej. sqlite:////ruta/soporte.db")
         return url
 
     @field_validator("timezone")

@@ -1,14 +1,20 @@
-"""The MCP server: assembles tools, resources and the prompt around a database lifespan."""
+"""The MCP server: assembles tools, resources and the prompt around a database lifespan.
+
+Nothing imported here brings SQLAlchemy: a stdio host waits for ``initialize`` and
+``tools/list`` before anything else, and this server answers both before it opens
+its database (db/perezosa.py, issue 13).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.request_state import RequestStateSecurity
@@ -17,20 +23,24 @@ from pydantic import ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.config import Settings
-from soporte_mcp.db.engine import Database
-from soporte_mcp.db.migrate import ensure_schema
-from soporte_mcp.errors import ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
+from soporte_mcp.db.perezosa import BasePerezosa, para_servir
+from soporte_mcp.dominio import Tipo
+from soporte_mcp.errors import BaseDeDatosNoDisponible, ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
 from soporte_mcp.observabilidad import medir_llamada
 from soporte_mcp.observabilidad.llamadas import clasificar
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.recursos import registrar_recursos
-from soporte_mcp.services.auditoria import Tipo, registrar_fallo
 from soporte_mcp.state import AppState
 from soporte_mcp.tools import _confirmacion, registrar_herramientas
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
+if TYPE_CHECKING:
+    from soporte_mcp.db.engine import Database
+
 log = logging.getLogger(__name__)
+auditoria = perezoso("soporte_mcp.services.auditoria")  # imported by the first refused call
 
 INSTRUCCIONES = (
     "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir, listar y "
@@ -87,10 +97,15 @@ class ServidorSoporte(MCPServer[AppState]):
 
     @staticmethod
     async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
-        db = estado(context).db
+        try:
+            db = await estado(context).db()
+        except BaseDeDatosNoDisponible:  # logged where the open failed; the caller's own error matters more
+            log.warning("%s rechazada (%s) sin registro en el historial: la base de datos no está disponible",
+                        name, error.codigo)
+            return
         tipo = TIPOS.get(name, Tipo.CONSULTA)
         correr = db.escribir if tipo.escribe else db.run  # a write's row waits for the lock off the loop
-        await correr(registrar_fallo, db, llamada(context, name, arguments), tipo, error)
+        await correr(auditoria.registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 
 def _medible(context: Context | None, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -109,13 +124,29 @@ def _sello(settings: Settings) -> RequestStateSecurity | None:
     return RequestStateSecurity(keys=[secreto.get_secret_value()]) if secreto else None
 
 
+async def abrir_tras_listar(ctx: ServerRequestContext[AppState, Any], call_next: CallNext) -> HandlerResult:
+    """Middleware: once the first ``tools/list`` is answered, open the database in the background.
+
+    Not earlier: the open (SQLAlchemy's import above all) would compete with the
+    handshake for the interpreter; not later: the host's first call should find it
+    open. A call that comes first opens it itself (see db/perezosa.py).
+    """
+    resultado = await call_next(ctx)
+    if ctx.method == "tools/list":
+        ctx.lifespan_context.base.en_segundo_plano()
+    return resultado
+
+
 def build_server(
     settings: Settings | None = None,
-    db: Database | None = None,
+    db: Database | BasePerezosa | None = None,
     *,
     auth: tuple[TokenVerifier | None, AuthSettings | None] = (None, None),
 ) -> ServidorSoporte:
-    """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one.
+    """A ready MCPServer on ``db``: an open ``Database`` (its owner disposes it), a ``BasePerezosa``
+    (its owner closes it; ``serve`` over stdio passes one) or None, for a ``BasePerezosa`` of the
+    configured database that the lifespan closes.  Either lazy kind opens after the first
+    ``tools/list`` or at the first call, and on SQLite creates or upgrades the schema.
 
     ``auth`` (from ``soporte_mcp.auth.autenticacion``) turns on bearer
     authentication for HTTP: every request needs the ``read`` scope; writing
@@ -125,15 +156,14 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        if db is not None:  # the caller opened it and made sure of its schema (soporte-mcp serve does)
-            yield AppState(settings=settings, db=db)
+        if db is not None:  # the caller's: it closes or disposes it
+            yield AppState(settings=settings, base=db if isinstance(db, BasePerezosa) else BasePerezosa.abierta(db))
             return
-        database = Database.from_url(settings.database_url)
+        base = para_servir(settings)
         try:
-            ensure_schema(database)
-            yield AppState(settings=settings, db=database)
+            yield AppState(settings=settings, base=base)
         finally:
-            database.dispose()
+            base.cerrar()
 
     server = ServidorSoporte(
         "soporte-mcp",
@@ -144,7 +174,8 @@ def build_server(
         log_level=settings.log_level.upper(),
         token_verifier=auth[0],
         auth=auth[1],
-        extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
+        extensions=[apps_con_vistas()],
+        middleware=[SoloConApps(), abrir_tras_listar],  # SoloConApps: MCP Apps (soporte_mcp/vistas)
         request_state_security=_sello(settings),
     )
     registrar_herramientas(server)

@@ -21,6 +21,9 @@ from sqlalchemy import (
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
+from soporte_mcp.dominio import BUSQUEDA_LARGO_MAXIMO as LARGO_MAXIMO_CONSULTA
+from soporte_mcp.dominio import BUSQUEDA_LIMITE_MAXIMO as LIMITE_MAXIMO
+from soporte_mcp.dominio import BUSQUEDA_LIMITE_POR_DEFECTO as LIMITE_POR_DEFECTO
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
 from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
@@ -41,13 +44,11 @@ anulaciones = Anulacion.__table__
 # The FTS5 index the migration creates on SQLite (not a model: it is a virtual table).
 fts = table("clientes_fts", column("rowid"))
 
-LIMITE_POR_DEFECTO = 10
-LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
-# No name or email is longer, nor has more words: the caps also bound the statement cache below.
-LARGO_MAXIMO_CONSULTA = 200
+# No name or email has more words (nor is longer than LARGO_MAXIMO_CONSULTA): the caps also bound the
+# statement cache below.
 PALABRAS_MAXIMAS = 8
 
 COLUMNAS_CLIENTE = (
