@@ -49,7 +49,7 @@ def errores_claros() -> Iterator[None]:
 @click.version_option(__version__, prog_name="soporte-mcp")
 @click.option(
     "--database-url", envvar="SOPORTE_DATABASE_URL", default="", metavar="URL",
-    help="URL de SQLAlchemy de la base de datos (variable SOPORTE_DATABASE_URL). "
+    help="URL de SQLAlchemy de la base de datos, SQLite o PostgreSQL (variable SOPORTE_DATABASE_URL). "
     "Por defecto, un archivo SQLite en la carpeta de datos del usuario (vea `soporte-mcp info`).",
 )
 @click.option(
