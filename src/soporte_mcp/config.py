@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +33,8 @@ def default_database_url() -> str:
     MCP hosts start the server from whatever working directory they like, so a
     relative path would give each host its own empty database.
     """
+    import platformdirs  # only when the URL is not set: not on every start (issue 13)
+
     path = Path(platformdirs.user_data_dir(APP_NAME)) / "soporte.db"
     return f"sqlite:///{path}"
 

@@ -96,12 +96,23 @@ def test_an_unforeseen_failure_is_refused_as_unavailable_naming_only_its_type() 
 def test_the_background_open_happens_once_and_a_call_then_finds_it_open() -> None:
     apertura = Apertura()
     base = BasePerezosa(apertura)
-    base.en_segundo_plano()
-    base.en_segundo_plano()  # every tools/list asks again
+    base.en_segundo_plano(espera=0)
+    base.en_segundo_plano(espera=0)  # every tools/list asks again
     assert apertura.dentro.wait(timeout=10)
     db = base.obtener()
-    base.en_segundo_plano()
+    base.en_segundo_plano(espera=0)
     assert apertura.veces == 1 and base.actual is db
+
+
+def test_closing_before_the_background_open_starts_cancels_it() -> None:
+    apertura = Apertura()
+    base = BasePerezosa(apertura)
+    antes = set(threading.enumerate())
+    base.en_segundo_plano(espera=60)
+    (hilo,) = set(threading.enumerate()) - antes
+    base.cerrar()
+    hilo.join(timeout=10)
+    assert not hilo.is_alive() and apertura.veces == 0
 
 
 def test_closing_disposes_what_was_opened_and_nothing_opens_afterwards() -> None:
