@@ -2,16 +2,20 @@
 
 Nothing imported here brings SQLAlchemy: a stdio host waits for ``initialize`` and
 ``tools/list`` before anything else, and this server answers both before it opens
-its database (db/perezosa.py, issue 13).
+its database (db/perezosa.py, issue 13). For the same reason ``tools/list`` is
+answered from the published catalogue (tools/catalogo.py), and over stdio the
+tools themselves are built when the first call needs them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -19,6 +23,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from soporte_mcp import __version__
@@ -31,7 +36,7 @@ from soporte_mcp.observabilidad.llamadas import clasificar
 from soporte_mcp.perezoso import perezoso
 from soporte_mcp.recursos import registrar_recursos
 from soporte_mcp.state import AppState
-from soporte_mcp.tools import _confirmacion, registrar_herramientas
+from soporte_mcp.tools import catalogo
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 from soporte_mcp.vistas import SoloConApps, apps_con_vistas
@@ -60,11 +65,56 @@ class ServidorSoporte(MCPServer[AppState]):
     answered with ``resultado_de_error``. Calls refused before any adapter ran
     (arguments that do not fit the schema, an unknown tool) get their audit
     row here, since no service saw them.
+
+    ``tools/list`` is answered from the catalogue (tools/catalogo.py), and the
+    tools are registered by ``registrar_herramientas``: at once by ``build_server``
+    on an open database, else by the first call or in the background after the
+    first ``tools/list`` (issue 13).
     """
+
+    def __init__(self, *args: Any, confirmar_pagos: str = "auto", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._confirmar_pagos = confirmar_pagos
+        self._registradas = False
+        self._cerrojo_registro = threading.Lock()
+
+    def registrar_herramientas(self) -> None:
+        """Build and register the tools (their models, validators and schemas), once, from any thread."""
+        if self._registradas:
+            return
+        with self._cerrojo_registro:
+            if self._registradas:
+                return
+            from soporte_mcp.tools import _confirmacion, registrar_herramientas
+
+            registrar_herramientas(self)
+            if self._confirmar_pagos != "nunca":
+                _confirmacion.declarar(self)
+            self._registradas = True
+
+    async def list_tools(self) -> list[MCPTool]:
+        return catalogo.herramientas(self._confirmar_pagos)
+
+    async def preparar_tras_listar(
+        self, ctx: ServerRequestContext[AppState, Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Middleware: once the first ``tools/list`` is answered, build the tools and open the database in
+        the background, for the first call.
+
+        Not earlier: that work (SQLAlchemy's import above all) would compete with the
+        handshake for the interpreter; not later: the host's first call should find it
+        done. A call that comes first does it itself (see db/perezosa.py).
+        """
+        resultado = await call_next(ctx)
+        if ctx.method == "tools/list":
+            ctx.lifespan_context.base.en_segundo_plano(antes=self.registrar_herramientas)
+        return resultado
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> CallToolResult | InputRequiredResult:
+        if not self._registradas:  # usually done in the background already; else ~40 ms once, off the loop
+            await anyio.to_thread.run_sync(self.registrar_herramientas)
         # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
         with peticion(name, arguments), medir_llamada(**_medible(context, name, arguments)) as medida:
             try:
@@ -124,19 +174,6 @@ def _sello(settings: Settings) -> RequestStateSecurity | None:
     return RequestStateSecurity(keys=[secreto.get_secret_value()]) if secreto else None
 
 
-async def abrir_tras_listar(ctx: ServerRequestContext[AppState, Any], call_next: CallNext) -> HandlerResult:
-    """Middleware: once the first ``tools/list`` is answered, open the database in the background.
-
-    Not earlier: the open (SQLAlchemy's import above all) would compete with the
-    handshake for the interpreter; not later: the host's first call should find it
-    open. A call that comes first opens it itself (see db/perezosa.py).
-    """
-    resultado = await call_next(ctx)
-    if ctx.method == "tools/list":
-        ctx.lifespan_context.base.en_segundo_plano()
-    return resultado
-
-
 def build_server(
     settings: Settings | None = None,
     db: Database | BasePerezosa | None = None,
@@ -146,7 +183,8 @@ def build_server(
     """A ready MCPServer on ``db``: an open ``Database`` (its owner disposes it), a ``BasePerezosa``
     (its owner closes it; ``serve`` over stdio passes one) or None, for a ``BasePerezosa`` of the
     configured database that the lifespan closes.  Either lazy kind opens after the first
-    ``tools/list`` or at the first call, and on SQLite creates or upgrades the schema.
+    ``tools/list`` or at the first call, and on SQLite creates or upgrades the schema; the
+    tools are then built at that time too (on an open database, here).
 
     ``auth`` (from ``soporte_mcp.auth.autenticacion``) turns on bearer
     authentication for HTTP: every request needs the ``read`` scope; writing
@@ -174,12 +212,12 @@ def build_server(
         log_level=settings.log_level.upper(),
         token_verifier=auth[0],
         auth=auth[1],
-        extensions=[apps_con_vistas()],
-        middleware=[SoloConApps(), abrir_tras_listar],  # SoloConApps: MCP Apps (soporte_mcp/vistas)
+        extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
         request_state_security=_sello(settings),
+        confirmar_pagos=settings.confirmar_pagos,
     )
-    registrar_herramientas(server)
-    if settings.confirmar_pagos != "nunca":
-        _confirmacion.declarar(server)
+    server.middleware.append(server.preparar_tras_listar)
+    if db is not None and not isinstance(db, BasePerezosa):
+        server.registrar_herramientas()  # HTTP and the tests: the server starts whole
     registrar_recursos(server)
     return server

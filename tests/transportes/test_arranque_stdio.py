@@ -1,8 +1,9 @@
 """The stdio cold start (issue 13): the host's handshake and tools/list come before SQLAlchemy and the database.
 
 A host spawns ``soporte-mcp serve`` and waits for ``initialize`` and ``tools/list``; the
-database is opened after that answer, in the background, or by the first call
-(soporte_mcp/db/perezosa.py). A database that cannot be opened then is a retryable
+list comes from the published catalogue (tools/catalogo.py), and the tools and the
+database are built and opened after that answer, in the background, or by the first
+call (soporte_mcp/db/perezosa.py). A database that cannot be opened then is a retryable
 refusal of each call, not a server that never answers.
 """
 
@@ -30,25 +31,26 @@ from soporte_mcp.db.perezosa import BasePerezosa
 
 abrir_en_segundo_plano = BasePerezosa.en_segundo_plano
 
-def espiar(self):
+def espiar(self, *args, **kwargs):
     print("IMPORTADOS " + json.dumps(sorted(sys.modules)), file=sys.stderr, flush=True)
-    abrir_en_segundo_plano(self)
+    abrir_en_segundo_plano(self, *args, **kwargs)
 
 BasePerezosa.en_segundo_plano = espiar
 from soporte_mcp.cli import main
 main(["serve"], prog_name="soporte-mcp")
 """
-# What the handshake and tools/list must not wait for. The output schemas (services.schemas) and the
-# confirmation previews the resolvers name (services.confirmacion) are light, and needed for the list.
-LIGEROS = {"soporte_mcp.services", "soporte_mcp.services.schemas", "soporte_mcp.services.confirmacion",
-           "soporte_mcp.db", "soporte_mcp.db.perezosa"}
+# What the handshake and tools/list must not wait for: the database layer, the services, the tools'
+# own modules (their models and the result models) and the HTTP server's metrics and trace exporters.
+LIGEROS = {"soporte_mcp.db.perezosa", "soporte_mcp.tools._comun", "soporte_mcp.tools._errores",
+           "soporte_mcp.tools.catalogo"}
 
 
 def pesado(modulo: str) -> bool:
     if modulo in LIGEROS:
         return False
     return (modulo.split(".")[0] in ("sqlalchemy", "alembic", "prometheus_client")
-            or modulo.startswith(("opentelemetry.sdk", "soporte_mcp.services.", "soporte_mcp.db.")))
+            or modulo.startswith(("opentelemetry.sdk", "soporte_mcp.services", "soporte_mcp.db.",
+                                  "soporte_mcp.tools.")))
 
 
 def servidor(url: str) -> StdioServerParameters:

@@ -122,20 +122,28 @@ class BasePerezosa:
             self._db, self._intento = db, None
         intento.set_result(db)
 
-    def en_segundo_plano(self, espera: float = ESPERA_TRAS_LISTA_S) -> None:
+    def en_segundo_plano(self, espera: float = ESPERA_TRAS_LISTA_S, *, antes: Callable[[], None] | None = None) -> None:
         """Open it in a daemon thread, ``espera`` seconds from now, the first time this is called (later
-        calls do nothing). A use in between opens it itself; closing first cancels it."""
+        calls do nothing); ``antes`` runs first in that thread (the server builds its tools there). A use
+        in between opens it itself; closing first cancels both."""
         if self._en_segundo_plano or self._db is not None:  # every tools/list passes here: no lock for nothing
             return
         with self._cerrojo:
             if self._en_segundo_plano or self._db is not None or self._cerrada:
                 return
             self._en_segundo_plano = True
-        threading.Thread(target=self._abrir_en_segundo_plano, args=(espera,), name="abrir-base", daemon=True).start()
+        hilo = threading.Thread(target=self._abrir_en_segundo_plano, args=(espera, antes), name="abrir-base")
+        hilo.daemon = True  # never keeps the process alive: closing cancels a wait, and an open is waited for
+        hilo.start()
 
-    def _abrir_en_segundo_plano(self, espera: float) -> None:
+    def _abrir_en_segundo_plano(self, espera: float, antes: Callable[[], None] | None) -> None:
         if self._cerrando.wait(espera):
             return
+        if antes is not None:
+            try:
+                antes()
+            except Exception:  # a bug: the first call meets it again, and says so
+                log.exception("no se pudo preparar el servidor en segundo plano")
         try:
             self.obtener()
         except BaseDeDatosNoDisponible:

@@ -46,6 +46,7 @@ from soporte_mcp.services.confirmacion import (
     Vista,
 )
 from soporte_mcp.tools._comun import estado
+from soporte_mcp.tools.catalogo import CONFIRMAN, META_CONFIRMA
 
 # Imported by the first question asked (see tools/clientes.py).
 pagos = perezoso("soporte_mcp.services.pagos")
@@ -53,10 +54,6 @@ anulaciones = perezoso("soporte_mcp.services.anulaciones")
 
 T = TypeVar("T")
 
-# Declared in the tool's _meta when the server asks the person itself, so that a client that would
-# ask too (soporte-chat) can leave it to the server. Absent under SOPORTE_CONFIRMAR_PAGOS=nunca.
-META_CONFIRMA = "soporte/confirmacion"
-CONFIRMAN = ("registrarPago", "anularPago")
 # The first protocol revision that carries the question inside the call (input_required).
 PROTOCOLO_EN_LLAMADA = "2026-07-28"
 
