@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from soporte_mcp.claves import comprobar_secreto, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
+PREFIJO_ENTORNO = "SOPORTE_"
 # What a bearer credential may do: read for the queries, write for tickets and payments,
 # metrics for /metrics (a Prometheus scraper's token needs only that one).
 SCOPES = ("read", "write", "metrics")
@@ -44,10 +45,34 @@ def url_segura(url: str) -> str:
     return CLAVE_EN_URL.sub(r"\1:***@", url, count=1)
 
 
-class Settings(BaseSettings):
-    """Everything an operator can set, each also reachable as ``SOPORTE_<NAME>``."""
+def del_entorno(campos: dict[str, Any], entorno: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``SOPORTE_<CAMPO>`` variables of ``entorno`` (default: the process's) that name one of ``campos``,
+    by field name; the variable's name is matched ignoring case, its value is passed as it is (text)."""
+    prefijo = PREFIJO_ENTORNO.lower()
+    valores = {}
+    for clave, valor in (os.environ if entorno is None else entorno).items():
+        nombre = clave.lower()
+        if nombre.startswith(prefijo) and nombre[len(prefijo):] in campos:
+            valores[nombre[len(prefijo):]] = valor
+    return valores
 
-    model_config = SettingsConfigDict(env_prefix="SOPORTE_", extra="ignore")
+
+class Settings(BaseModel):
+    """Everything an operator can set, each also reachable as ``SOPORTE_<NAME>``.
+
+    Keyword arguments win over the environment; what comes from it is text, validated like
+    any field. A pydantic model that reads its variables itself (``del_entorno``) rather than
+    a pydantic-settings class: importing that package (every source it supports: dotenv, AWS,
+    Azure, GCP, TOML, YAML, argparse) was the largest piece left of a stdio cold start that
+    the reference server does not pay, ≈50 M instructions or ~2 % (issue 13), and one
+    environment lookup is all we used of it.
+    """
+
+    # validate_default: an unset database URL becomes the default file (``_default_url``), as pydantic-settings did.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **valores: Any) -> None:
+        super().__init__(**{**del_entorno(type(self).model_fields), **valores})
 
     database_url: str = ""
     timezone: str = "America/Guayaquil"
