@@ -1,4 +1,9 @@
-"""The ``soporte-mcp`` command: serve, seed, db upgrade/check, info."""
+"""The ``soporte-mcp`` command: serve, seed, db upgrade/check, info.
+
+Imports here stay light (no SQLAlchemy, no service): ``serve`` over stdio answers
+the host's handshake before it opens the database (db/perezosa.py, issue 13), and
+each command imports what it uses.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import SecretStr, ValidationError
-from sqlalchemy.engine import make_url
 
 from soporte_mcp import __version__
 from soporte_mcp.clic import AJUSTES, Grupo  # before any decorator: click's own texts in Spanish
-from soporte_mcp.config import POLITICAS_CONFIRMACION, SCOPES, Settings
-from soporte_mcp.db import migrate
-from soporte_mcp.db.engine import Database, sqlite_file
-from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
+from soporte_mcp.config import POLITICAS_CONFIRMACION, SCOPES, Settings, url_segura
+from soporte_mcp.errors import SoporteError
 from soporte_mcp.registro import configurar_logging, nivel_de_verbosidad
+
+if TYPE_CHECKING:
+    from soporte_mcp.db.engine import Database
 
 log = logging.getLogger("soporte_mcp")
 # Said once, in the settings; the option shows it in --help.
@@ -43,7 +49,7 @@ def errores_claros() -> Iterator[None]:
 @click.version_option(__version__, prog_name="soporte-mcp")
 @click.option(
     "--database-url", envvar="SOPORTE_DATABASE_URL", default="", metavar="URL",
-    help="URL de SQLAlchemy de la base de datos (variable SOPORTE_DATABASE_URL). "
+    help="URL de SQLAlchemy de la base de datos, SQLite o PostgreSQL (variable SOPORTE_DATABASE_URL). "
     "Por defecto, un archivo SQLite en la carpeta de datos del usuario (vea `soporte-mcp info`).",
 )
 @click.option(
@@ -67,29 +73,6 @@ def main(ctx: click.Context, database_url: str, timezone: str | None, verbose: i
     except ValidationError as exc:
         raise click.BadParameter(exc.errors()[0]["msg"]) from None
     ctx.obj = settings
-
-
-def abrir(settings: Settings, *, migrar: bool = True) -> Database:
-    """Open the configured database (creating or upgrading a SQLite schema)."""
-    db = Database.from_url(settings.database_url)
-    if migrar:
-        migrate.ensure_schema(db)
-    return db
-
-
-def abrir_para_leer(settings: Settings) -> Database:
-    """Open the configured database only to read it (a SQLite file read-only), its schema up to date.
-
-    Raises:
-        BaseDeDatosNoDisponible: the database cannot be opened, or its schema is not the latest.
-    """
-    db = Database.from_url(settings.database_url, solo_lectura=True)
-    actual = migrate.current_revision(db)
-    if actual != migrate.HEAD:
-        db.dispose()
-        raise BaseDeDatosNoDisponible(f"el esquema de la base está en la revisión {actual or 'vacía'}, se "
-                                      f"necesita {migrate.HEAD}: ejecute `soporte-mcp db upgrade`")
-    return db
 
 
 TOKENS_FILE = click.option(
@@ -164,11 +147,12 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
     (--tokens-file u --oauth-issuer), o --insecure.  Por HTTP, el panel web se
     sirve en /admin cuando están definidas SOPORTE_ADMIN_USER,
     SOPORTE_ADMIN_PASSWORD_HASH y SOPORTE_ADMIN_SECRET (vea `soporte-mcp admin --help`).
+
+    Por stdio la base de datos se abre justo después de responder a la lista de
+    herramientas: si no se puede abrir, el motivo queda en el registro (stderr) y
+    cada llamada lo devuelve como error reintentable hasta que se pueda.
     """
-    from soporte_mcp.auth import autenticacion
-    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
     from soporte_mcp.red import es_loopback
-    from soporte_mcp.server import build_server
 
     settings = settings.model_copy(update=ajustes)
     autenticado = bool(settings.tokens_file or settings.oauth_issuer)
@@ -179,22 +163,49 @@ def serve(settings: Settings, transport: str, host: str, port: int, workers: int
             f"escuchar en {host} sin autenticación expondría los datos a la red: use --tokens-file "
             "(ver `soporte-mcp token crear --help`) u --oauth-issuer o, si de verdad lo quiere, --insecure."
         )
+    if transport == "stdio":
+        _serve_stdio(settings)
+        return
+    from soporte_mcp.auth import autenticacion
+    from soporte_mcp.db.apertura import abrir
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
+
     red = Red(host, port, workers, allowed_hosts)
     with errores_claros():
         auth = autenticacion(settings)
-        if transport == "http":
-            settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
-            comprobar_puerto(red)
-        db = abrir(settings)
-        observacion = preparar_observabilidad(settings, db, http=transport == "http")
+        settings.panel_admin()  # a half-configured panel stops the start, with a one-line error
+        comprobar_puerto(red)
+        db = abrir(settings)  # over HTTP before listening: a database that cannot be used stops the start
+        observacion = preparar_observabilidad(settings, db, http=True)
     try:
-        if transport == "stdio":
-            log.info("sirviendo por stdio con %s", _url_segura(settings.database_url))
-            build_server(settings, db).run("stdio")
-        else:
-            _serve_http(settings, db, auth, red)
+        _serve_http(settings, db, auth, red)
     finally:
         db.dispose()
+        observacion.terminar()
+
+
+def _serve_stdio(settings: Settings) -> None:
+    """Serve over stdio; the database is opened after the handshake, not before (issue 13).
+
+    A host spawns the server and waits for ``initialize`` and ``tools/list``; neither
+    needs the database, whose open (SQLAlchemy, the schema check) cost more than the
+    reference server's whole start. It is opened in the background once the first
+    ``tools/list`` is answered, or by the first call (db/perezosa.py). A database that
+    cannot be opened is logged and refused call by call (retryable) until it can be,
+    rather than a server that exits before the host can show why.
+    """
+    from soporte_mcp.db.perezosa import para_servir
+    from soporte_mcp.observabilidad.arranque import preparar as preparar_observabilidad
+    from soporte_mcp.server import build_server
+
+    with errores_claros():
+        observacion = preparar_observabilidad(settings, None, http=False)
+    base = para_servir(settings)
+    try:
+        log.info("sirviendo por stdio con %s", url_segura(settings.database_url))
+        build_server(settings, base).run("stdio")
+    finally:
+        base.cerrar()  # commits the reads' audit rows written behind, if the database was opened
         observacion.terminar()
 
 
@@ -325,6 +336,8 @@ def seed(settings: Settings, limpiar: bool, clientes: int, semilla: int) -> None
 
     Sin --limpiar, los datos de demostración que ya estén se dejan como están.
     """
+    from soporte_mcp.db import migrate
+    from soporte_mcp.db.apertura import abrir
     from soporte_mcp.seed.demo import cargar_demo
     from soporte_mcp.seed.sintetico import cargar_sinteticos
 
@@ -360,6 +373,9 @@ def db() -> None:
 @click.pass_obj
 def upgrade(settings: Settings) -> None:
     """Crea o actualiza el esquema a la última migración."""
+    from soporte_mcp.db import migrate
+    from soporte_mcp.db.apertura import abrir
+
     with errores_claros():
         database = abrir(settings, migrar=False)
         try:
@@ -374,6 +390,7 @@ def upgrade(settings: Settings) -> None:
 def check(settings: Settings) -> None:
     """Comprueba que cada saldo es el saldo inicial más los pagos menos las anulaciones, y que ningún pago
     se anula por encima de su monto; sale con 1 y nombra cada cliente y cada pago que no cuadra."""
+    from soporte_mcp.db.apertura import abrir_para_leer
     from soporte_mcp.services.conciliacion import verificar_anulaciones, verificar_saldos
 
     with errores_claros():
@@ -440,8 +457,13 @@ def admin_hash_clave() -> None:
 @click.pass_obj
 def info(settings: Settings) -> None:
     """Muestra la versión, la base de datos en uso y la revisión de su esquema."""
+    from sqlalchemy.engine import make_url
+
+    from soporte_mcp.db import migrate
+    from soporte_mcp.db.engine import Database, sqlite_file
+
     click.echo(f"soporte-mcp {__version__}")
-    click.echo(f"base de datos: {_url_segura(settings.database_url)}")
+    click.echo(f"base de datos: {url_segura(settings.database_url)}")
     url = make_url(settings.database_url)
     archivo = sqlite_file(url.database) if url.get_backend_name() == "sqlite" else None
     if archivo is not None:
@@ -457,7 +479,3 @@ def info(settings: Settings) -> None:
                        f"(última: {migrate.head_revision(database)})")
         finally:
             database.dispose()
-
-
-def _url_segura(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)

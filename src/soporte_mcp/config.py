@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from soporte_mcp.claves import comprobar_secreto, partes_del_hash
 from soporte_mcp.errors import ConfiguracionInvalida
 
 APP_NAME = "soporte-mcp"
+PREFIJO_ENTORNO = "SOPORTE_"
 # What a bearer credential may do: read for the queries, write for tickets and payments,
 # metrics for /metrics (a Prometheus scraper's token needs only that one).
 SCOPES = ("read", "write", "metrics")
 # When the server asks the person to confirm a payment (MCP elicitation): see tools/_confirmacion.py.
 POLITICAS_CONFIRMACION = ("auto", "siempre", "nunca")
+# The databases we run on, with or without a driver (sqlite://, postgresql+psycopg://). Only the scheme is
+# checked here: SQLAlchemy parses the rest when the database is opened (db/engine.py), and importing it just
+# to read the settings would cost a stdio server's start what its handshake should not wait for (issue 13).
+ESQUEMA_DE_URL = re.compile(r"(?:sqlite|postgresql)(?:\+\w+)?://")
+# user:password@ in a URL, as SQLAlchemy reads it (the password runs up to the first "@").
+CLAVE_EN_URL = re.compile(r"^([^:/?#]+://[^:/@]*):[^@]*@")
 
 
 def default_database_url() -> str:
@@ -29,14 +34,45 @@ def default_database_url() -> str:
     MCP hosts start the server from whatever working directory they like, so a
     relative path would give each host its own empty database.
     """
+    import platformdirs  # only when the URL is not set: not on every start (issue 13)
+
     path = Path(platformdirs.user_data_dir(APP_NAME)) / "soporte.db"
     return f"sqlite:///{path}"
 
 
-class Settings(BaseSettings):
-    """Everything an operator can set, each also reachable as ``SOPORTE_<NAME>``."""
+def url_segura(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***`` (for logs and ``info``)."""
+    return CLAVE_EN_URL.sub(r"\1:***@", url, count=1)
 
-    model_config = SettingsConfigDict(env_prefix="SOPORTE_", extra="ignore")
+
+def del_entorno(campos: dict[str, Any], entorno: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``SOPORTE_<CAMPO>`` variables of ``entorno`` (default: the process's) that name one of ``campos``,
+    by field name; the variable's name is matched ignoring case, its value is passed as it is (text)."""
+    prefijo = PREFIJO_ENTORNO.lower()
+    valores = {}
+    for clave, valor in (os.environ if entorno is None else entorno).items():
+        nombre = clave.lower()
+        if nombre.startswith(prefijo) and nombre[len(prefijo):] in campos:
+            valores[nombre[len(prefijo):]] = valor
+    return valores
+
+
+class Settings(BaseModel):
+    """Everything an operator can set, each also reachable as ``SOPORTE_<NAME>``.
+
+    Keyword arguments win over the environment; what comes from it is text, validated like
+    any field. A pydantic model that reads its variables itself (``del_entorno``) rather than
+    a pydantic-settings class: importing that package (every source it supports: dotenv, AWS,
+    Azure, GCP, TOML, YAML, argparse) was the largest piece left of a stdio cold start that
+    the reference server does not pay, ≈50 M instructions or ~2 % (issue 13), and one
+    environment lookup is all we used of it.
+    """
+
+    # validate_default: an unset database URL becomes the default file (``_default_url``), as pydantic-settings did.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **valores: Any) -> None:
+        super().__init__(**{**del_entorno(type(self).model_fields), **valores})
 
     database_url: str = ""
     timezone: str = "America/Guayaquil"
@@ -105,11 +141,9 @@ class Settings(BaseSettings):
     @classmethod
     def _default_url(cls, value: str) -> str:
         url = value.strip() or default_database_url()
-        try:
-            make_url(url)
-        except ArgumentError:
-            raise ValueError(f"SOPORTE_DATABASE_URL no es válida ({url!r}): se espera una URL de SQLAlchemy, "
-                             "p. ej. sqlite:////ruta/soporte.db") from None
+        if not ESQUEMA_DE_URL.match(url):
+            raise ValueError(f"SOPORTE_DATABASE_URL no es válida ({url_segura(url)!r}): se espera una URL de "
+                             "SQLAlchemy de SQLite o PostgreSQL, p. ej. sqlite:////ruta/soporte.db")
         return url
 
     @field_validator("timezone")

@@ -10,11 +10,14 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from pydantic import BaseModel
 
 from soporte_mcp.errors import DatoInvalido, Rechazo, SoporteError
-from soporte_mcp.services.clientes import ficha_cliente
-from soporte_mcp.services.movimientos import ficha_pago
-from soporte_mcp.services.tickets import ficha_ticket
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.tools._comun import estado, llamada
 from soporte_mcp.tools._errores import CLAVE_META
+
+# Imported by the first read (see tools/clientes.py: no SQLAlchemy before the handshake).
+clientes = perezoso("soporte_mcp.services.clientes")
+movimientos = perezoso("soporte_mcp.services.movimientos")
+tickets = perezoso("soporte_mcp.services.tickets")
 
 
 async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], ident: str) -> str:
@@ -29,7 +32,8 @@ async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], iden
     try:
         if not ident.isdigit():
             raise DatoInvalido(f"Id no válido en {uri}: se espera un número, p. ej. {uri.split('://')[0]}://2.")
-        modelo = await app.db.run(servicio, db=app.db, llamada=origen, ident=int(ident))
+        db = await app.db()
+        modelo = await db.run(servicio, db=db, llamada=origen, ident=int(ident))
     except SoporteError as exc:
         codigo = INVALID_PARAMS if isinstance(exc, Rechazo) else INTERNAL_ERROR
         raise MCPError(code=codigo, message=exc.mensaje,
@@ -39,7 +43,7 @@ async def _leer(ctx: Context, uri: str, servicio: Callable[..., BaseModel], iden
 
 async def cliente(id: str, ctx: Context) -> str:
     """Ficha de un cliente en JSON: datos de contacto, saldo y si está activo."""
-    return await _leer(ctx, f"cliente://{id}", ficha_cliente, id)
+    return await _leer(ctx, f"cliente://{id}", clientes.ficha_cliente, id)
 
 
 async def ticket(id: str, ctx: Context) -> str:
@@ -47,12 +51,12 @@ async def ticket(id: str, ctx: Context) -> str:
         "Un ticket de soporte en JSON: título, descripción, estado, prioridad, fechas, versión y su historial "
         "de cambios."
     )
-    return await _leer(ctx, f"ticket://{id}", ficha_ticket, id)
+    return await _leer(ctx, f"ticket://{id}", tickets.ficha_ticket, id)
 
 
 async def pago(id: str, ctx: Context) -> str:
     """Un pago en JSON: monto, método, fecha, sus anulaciones y lo que aún puede anularse."""
-    return await _leer(ctx, f"pago://{id}", ficha_pago, id)
+    return await _leer(ctx, f"pago://{id}", movimientos.ficha_pago, id)
 
 
 def atender_cliente(cliente: str) -> str:

@@ -1,37 +1,52 @@
-"""The MCP server: assembles tools, resources and the prompt around a database lifespan."""
+"""The MCP server: assembles tools, resources and the prompt around a database lifespan.
+
+Nothing imported here brings SQLAlchemy: a stdio host waits for ``initialize`` and
+``tools/list`` before anything else, and this server answers both before it opens
+its database (db/perezosa.py, issue 13). For the same reason ``tools/list`` is
+answered from the published catalogue (tools/catalogo.py), and over stdio the
+tools themselves are built when the first call needs them.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.inbound import x_mcp_header_map
 from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from soporte_mcp import __version__
 from soporte_mcp.config import Settings
-from soporte_mcp.db.engine import Database
-from soporte_mcp.db.migrate import ensure_schema
-from soporte_mcp.errors import ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
+from soporte_mcp.db.perezosa import BasePerezosa, para_servir
+from soporte_mcp.dominio import Llamada, Tipo
+from soporte_mcp.errors import BaseDeDatosNoDisponible, ErrorInterno, HerramientaDesconocida, Rechazo, SoporteError
 from soporte_mcp.observabilidad import medir_llamada
 from soporte_mcp.observabilidad.llamadas import clasificar
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.recursos import registrar_recursos
-from soporte_mcp.services.auditoria import Llamada, Tipo, registrar_fallo
 from soporte_mcp.state import AppState
-from soporte_mcp.tools import _confirmacion, registrar_herramientas
+from soporte_mcp.tools import catalogo
 from soporte_mcp.tools._comun import TIPOS, estado, llamada, peticion
 from soporte_mcp.tools._errores import argumento_invalido, resultado_de_error
 from soporte_mcp.vistas import SoloConApps, apps_con_vistas
 
+if TYPE_CHECKING:
+    from soporte_mcp.db.engine import Database
+
 log = logging.getLogger(__name__)
+auditoria = perezoso("soporte_mcp.services.auditoria")  # imported by the first refused call
 
 INSTRUCCIONES = (
     "Herramientas de un equipo de atención al cliente: buscar clientes, consultar saldos, abrir, listar y "
@@ -51,11 +66,51 @@ class ServidorSoporte(MCPServer[AppState]):
     answered with ``resultado_de_error``. Calls refused before any adapter ran
     (arguments that do not fit the schema, an unknown tool) get their audit
     row here, since no service saw them.
+
+    ``tools/list`` is answered from the catalogue (tools/catalogo.py), and the
+    tools are registered by ``registrar_herramientas``: at once by ``build_server``
+    on an open database, else by the first call or in the background after the
+    first ``tools/list`` (issue 13).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, confirmar_pagos: str = "auto", **kwargs: Any) -> None:
         self._esquemas_de_cabeceras: dict[str, dict[str, Any] | None] = {}
         super().__init__(*args, **kwargs)
+        self._confirmar_pagos = confirmar_pagos
+        self._registradas = False
+        self._cerrojo_registro = threading.Lock()
+
+    def registrar_herramientas(self) -> None:
+        """Build and register the tools (their models, validators and schemas), once, from any thread."""
+        if self._registradas:
+            return
+        with self._cerrojo_registro:
+            if self._registradas:
+                return
+            from soporte_mcp.tools import _confirmacion, registrar_herramientas
+
+            registrar_herramientas(self)
+            if self._confirmar_pagos != "nunca":
+                _confirmacion.declarar(self)
+            self._registradas = True
+
+    async def list_tools(self) -> list[MCPTool]:
+        return catalogo.herramientas(self._confirmar_pagos)
+
+    async def preparar_tras_listar(
+        self, ctx: ServerRequestContext[AppState, Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Middleware: once the first ``tools/list`` is answered, build the tools and open the database in
+        the background, for the first call.
+
+        Not earlier: that work (SQLAlchemy's import above all) would compete with the
+        handshake for the interpreter; not later: the host's first call should find it
+        done. A call that comes first does it itself (see db/perezosa.py).
+        """
+        resultado = await call_next(ctx)
+        if ctx.method == "tools/list":
+            ctx.lifespan_context.base.en_segundo_plano(antes=self.registrar_herramientas)
+        return resultado
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         """The schema the SDK checks a call's ``Mcp-Param-*`` headers against, None when it declares none.
@@ -75,6 +130,8 @@ class ServidorSoporte(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> CallToolResult | InputRequiredResult:
+        if not self._registradas:  # usually done in the background already; else ~40 ms once, off the loop
+            await anyio.to_thread.run_sync(self.registrar_herramientas)
         # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
         origen = llamada(context, name, arguments) if context is not None else None
         with peticion(name, arguments, origen), medir_llamada(**_medible(context, name, origen)) as medida:
@@ -108,10 +165,15 @@ class ServidorSoporte(MCPServer[AppState]):
 
     @staticmethod
     async def _auditar(context: Context, name: str, arguments: dict[str, Any], error: Rechazo) -> None:
-        db = estado(context).db
+        try:
+            db = await estado(context).db()
+        except BaseDeDatosNoDisponible:  # logged where the open failed; the caller's own error matters more
+            log.warning("%s rechazada (%s) sin registro en el historial: la base de datos no está disponible",
+                        name, error.codigo)
+            return
         tipo = TIPOS.get(name, Tipo.CONSULTA)
         correr = db.escribir if tipo.escribe else db.run  # a write's row waits for the lock off the loop
-        await correr(registrar_fallo, db, llamada(context, name, arguments), tipo, error)
+        await correr(auditoria.registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 
 def _medible(context: Context | None, name: str, origen: Llamada | None) -> dict[str, Any]:
@@ -132,11 +194,15 @@ def _sello(settings: Settings) -> RequestStateSecurity | None:
 
 def build_server(
     settings: Settings | None = None,
-    db: Database | None = None,
+    db: Database | BasePerezosa | None = None,
     *,
     auth: tuple[TokenVerifier | None, AuthSettings | None] = (None, None),
 ) -> ServidorSoporte:
-    """A ready MCPServer.  Without ``db`` the lifespan opens (and on SQLite migrates) the configured one.
+    """A ready MCPServer on ``db``: an open ``Database`` (its owner disposes it), a ``BasePerezosa``
+    (its owner closes it; ``serve`` over stdio passes one) or None, for a ``BasePerezosa`` of the
+    configured database that the lifespan closes.  Either lazy kind opens after the first
+    ``tools/list`` or at the first call, and on SQLite creates or upgrades the schema; the
+    tools are then built at that time too (on an open database, here).
 
     ``auth`` (from ``soporte_mcp.auth.autenticacion``) turns on bearer
     authentication for HTTP: every request needs the ``read`` scope; writing
@@ -146,15 +212,14 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        if db is not None:  # the caller opened it and made sure of its schema (soporte-mcp serve does)
-            yield AppState(settings=settings, db=db)
+        if db is not None:  # the caller's: it closes or disposes it
+            yield AppState(settings=settings, base=db if isinstance(db, BasePerezosa) else BasePerezosa.abierta(db))
             return
-        database = Database.from_url(settings.database_url)
+        base = para_servir(settings)
         try:
-            ensure_schema(database)
-            yield AppState(settings=settings, db=database)
+            yield AppState(settings=settings, base=base)
         finally:
-            database.dispose()
+            base.cerrar()
 
     server = ServidorSoporte(
         "soporte-mcp",
@@ -167,9 +232,10 @@ def build_server(
         auth=auth[1],
         extensions=[apps_con_vistas()], middleware=[SoloConApps()],  # MCP Apps: soporte_mcp/vistas
         request_state_security=_sello(settings),
+        confirmar_pagos=settings.confirmar_pagos,
     )
-    registrar_herramientas(server)
-    if settings.confirmar_pagos != "nunca":
-        _confirmacion.declarar(server)
+    server.middleware.append(server.preparar_tras_listar)
+    if db is not None and not isinstance(db, BasePerezosa):
+        server.registrar_herramientas()  # HTTP and the tests: the server starts whole
     registrar_recursos(server)
     return server

@@ -159,3 +159,14 @@ def test_default_database_lives_in_the_user_data_directory(monkeypatch, tmp_path
     monkeypatch.delenv("SOPORTE_DATABASE_URL", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert Settings().database_url == f"sqlite:///{tmp_path / 'soporte-mcp' / 'soporte.db'}"
+
+
+def test_settings_read_their_soporte_variables_in_any_case_and_keyword_arguments_win(monkeypatch) -> None:
+    from soporte_mcp.config import Settings
+
+    monkeypatch.setenv("soporte_timezone", "Europe/Madrid")
+    monkeypatch.setenv("SOPORTE_RATE_LIMIT", "5")
+    monkeypatch.setenv("SOPORTE_NO_EXISTE", "x")  # not a setting: ignored
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")  # without the prefix: not ours
+    ajustes = Settings(database_url="sqlite:////tmp/x.db", rate_limit=7)
+    assert (ajustes.timezone, ajustes.rate_limit, ajustes.log_level) == ("Europe/Madrid", 7, "WARNING")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from mcp import MCPError
+from mcp import Client, MCPError
 
+from soporte_mcp.db.engine import Database
+from soporte_mcp.db.perezosa import BasePerezosa
+from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.server import build_server
 from soporte_mcp.services import clientes as servicio_clientes
-from tests.conftest import audit_rows, business_state, call, error_code, ok
+from tests.conftest import CLIENT_INFO, audit_rows, business_state, call, error_code, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -108,3 +112,25 @@ async def test_a_locked_database_does_not_stop_a_resource_reader_and_its_audit_r
     filas = audit_rows(db)
     assert len(filas) == antes + 1
     assert (filas[-1].herramienta, filas[-1].resultado) == ("cliente://1", "ok")
+
+
+async def test_while_the_database_cannot_be_opened_the_tools_are_listed_and_every_call_says_why(settings) -> None:
+    # stdio opens the database after the handshake (db/perezosa.py): until it can, each call is a retryable refusal.
+    motivo = "no se puede usar la base de datos /datos/soporte.db: la carpeta /datos no existe"
+
+    def abrir() -> Database:
+        raise BaseDeDatosNoDisponible(motivo)
+
+    async with Client(build_server(settings, BasePerezosa(abrir)), client_info=CLIENT_INFO) as client:
+        assert len((await client.list_tools()).tools) == 9
+        for herramienta, argumentos in [("buscarCliente", {"query": "maria"}), ("estadisticas", {}),
+                                        ("registrarPago", {"clienteId": 2, "monto": 10})]:
+            resultado = await call(client, herramienta, argumentos)
+            assert error_code(resultado) == "base_de_datos_no_disponible", herramienta
+            assert resultado.meta["soporte/reintentable"] is True
+            assert motivo in resultado.content[0].text
+        with pytest.raises(MCPError) as info:
+            await client.read_resource("cliente://1")
+        assert (info.value.error.data["codigo"], info.value.error.message) == ("base_de_datos_no_disponible", motivo)
+        # Arguments that do not fit are still refused as such (the audit row is what cannot be written).
+        assert error_code(await call(client, "consultarSaldo", {"clienteId": "abc"})) == "argumento_invalido"

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import select, update
 
-from soporte_mcp.db.models import ESTADOS_TICKET, TRANSICIONES, HistorialTicket, Ticket
+from soporte_mcp.db.models import TRANSICIONES, HistorialTicket, Ticket
+from soporte_mcp.dominio import ESTADOS_TICKET
 from tests.conftest import audit_rows, call, error_code, ok
 
 pytestmark = pytest.mark.anyio

@@ -23,7 +23,8 @@ from soporte_mcp.admin.vistas import (
     entero,
     opciones,
 )
-from soporte_mcp.db.models import METODOS_PAGO, Pago
+from soporte_mcp.db.models import Pago
+from soporte_mcp.dominio import METODOS_PAGO
 from soporte_mcp.errors import SoporteError
 from soporte_mcp.services.pagos import registrar_pago
 

@@ -24,8 +24,6 @@ from wtforms import Form, SelectField
 from soporte_mcp.admin.acceso import llamada
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import (
-    ESTADOS_TICKET,
-    PRIORIDADES,
     RESULTADOS,
     TIPOS_ACCION,
     Cliente,
@@ -33,6 +31,7 @@ from soporte_mcp.db.models import (
     HistorialTicket,
     Ticket,
 )
+from soporte_mcp.dominio import ESTADOS_TICKET, PRIORIDADES
 from soporte_mcp.services import ficha_cliente, seguimiento
 from soporte_mcp.services.texto import normalizar
 

@@ -56,7 +56,8 @@ def create_db_engine(url: str, *, solo_lectura: bool = False) -> Engine:
             f"falta el controlador de {url.split(':', 1)[0]} ({exc.name}); para PostgreSQL instale "
             "`soporte-mcp[postgres]` y use una URL postgresql+psycopg://…"
         ) from exc
-    except (ArgumentError, NoSuchModuleError, OSError) as exc:
+    # ValueError: a part SQLAlchemy cannot read (a port that is not a number); the settings only check the scheme.
+    except (ArgumentError, NoSuchModuleError, OSError, ValueError) as exc:
         raise BaseDeDatosNoDisponible(f"SOPORTE_DATABASE_URL no es válida ({url!r}): {exc}") from exc
     _tune_sqlite(engine, archivo=archivo, solo_lectura=solo_lectura)
     return engine

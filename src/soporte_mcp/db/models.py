@@ -11,9 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from soporte_mcp.db.types import Dinero, FechaUTC
 
-ESTADOS_TICKET = ("abierto", "en_proceso", "pendiente", "resuelto", "cerrado")
-PRIORIDADES = ("baja", "media", "alta", "critica")
-METODOS_PAGO = ("efectivo", "tarjeta", "transferencia", "cheque")
+# The ticket states, priorities and payment methods are said once, in soporte_mcp.dominio.
 TIPOS_ACCION = ("consulta", "creacion", "actualizacion", "pago", "anulacion", "ai_tool")
 # The ticket state table: where each state may go next ("cerrado" is final). README: "Ticket states".
 TRANSICIONES: dict[str, tuple[str, ...]] = {

@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
+if TYPE_CHECKING:  # SQLAlchemy is not imported at start-up: a stdio server opens its database after the handshake
+    from sqlalchemy import Engine
 
 ENV_DIRECTORIO = "PROMETHEUS_MULTIPROC_DIR"
 PREFIJO_TEMPORAL = "soporte-mcp-metricas-"
@@ -130,6 +131,8 @@ def contar_sin_redis() -> None:
 
 def contar_errores_de(engine: Engine) -> None:
     """Count every error the database driver raises on ``engine``, wherever the statement came from."""
+    from sqlalchemy import event
+
     if not getattr(engine, "_soporte_metricas", False):
         engine._soporte_metricas = True  # type: ignore[attr-defined]
         event.listen(engine, "handle_error", _error_bd)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from sqlalchemy import Engine, event
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported at start-up: a stdio server opens its database after the handshake
+    from sqlalchemy import Engine
 
 from soporte_mcp import __version__
 from soporte_mcp.errors import ConfiguracionInvalida
@@ -142,6 +144,8 @@ def instrumentar_motor(engine: Engine) -> None:
 
     Only the SQL text goes on the span, never its parameters (customers' data, amounts).
     """
+    from sqlalchemy import event
+
     if getattr(engine, "_soporte_trazas", False):
         return
     engine._soporte_trazas = True  # type: ignore[attr-defined]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, bindparam, func, insert, select, type_coerce, update
@@ -31,7 +30,14 @@ from soporte_mcp.errors import (
 from soporte_mcp.money import from_cents, parse_monto
 from soporte_mcp.observabilidad import contar_anulacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
-from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
+from soporte_mcp.services.confirmacion import (
+    SIN_PREGUNTA,
+    Confirmacion,
+    PreviaAnulacion,
+    Vista,
+    exigir,
+    vista_de_anulacion,
+)
 from soporte_mcp.services.pagos import VISTA, _bloquear_clave, _clave
 from soporte_mcp.services.schemas import AnulacionRegistrada
 
@@ -66,32 +72,6 @@ PAGO_PARA_VER = (
 )
 
 
-@dataclass(frozen=True)
-class PreviaAnulacion:
-    """A reversal as the person is asked to confirm it: valid data and the live balance, nothing written."""
-
-    pago_id: int
-    pago_monto: Decimal
-    metodo_pago: str
-    cliente_id: int
-    cliente_nombre: str
-    monto: Decimal
-    motivo: str
-    anulado: Decimal  # already reversed of this payment
-    saldo: Decimal
-    ultimo_pago: int
-    # A reversal with this idempotency key exists already: the call returns it without asking.
-    repetido: bool = False
-
-    @property
-    def saldo_despues(self) -> Decimal:
-        return self.saldo - self.monto
-
-    @property
-    def vista(self) -> Vista:
-        return _marca(self.saldo, self.ultimo_pago, self.anulado)
-
-
 def previa_anulacion(
     *, db: Database, pago_id: int, motivo: str | None, monto: object = None, clave_idempotencia: str | None = None
 ) -> PreviaAnulacion | None:
@@ -119,13 +99,9 @@ def previa_anulacion(
                            restante if pedido is None else pedido, texto, anulado, cliente.saldo, cliente[3], repetido)
 
 
-def _marca(saldo: Decimal, ultimo_pago: int, anulado: Decimal) -> Vista:
-    return Vista(saldo, f"{ultimo_pago}/{anulado:.2f}")
-
-
 def _vista(conn: Connection, cliente_id: int, anulado: Decimal) -> Vista:
     cliente = conn.execute(VISTA, {"id": cliente_id}).one()
-    return _marca(cliente.saldo, cliente[3], anulado)
+    return vista_de_anulacion(cliente.saldo, cliente[3], anulado)
 
 
 def anular_pago(

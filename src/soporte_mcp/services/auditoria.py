@@ -3,6 +3,10 @@
 A successful operation commits its changes and its audit row together; a
 refused one rolls its changes back and then records the refusal on its own,
 so that every call leaves exactly one audit row and a refusal changes nothing else.
+
+``Llamada`` (who asked) and ``Tipo`` (the kind of operation) are defined in
+soporte_mcp.dominio, where the MCP layer reads them without importing SQLAlchemy;
+the services import them from here with the rest of the unit of work.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -19,6 +22,7 @@ from sqlalchemy import Connection, insert
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import HistorialAccion, ahora
+from soporte_mcp.dominio import Llamada, Tipo
 from soporte_mcp.errors import PermisoDenegado, Rechazo, SoporteError
 
 log = logging.getLogger(__name__)
@@ -26,18 +30,6 @@ log = logging.getLogger(__name__)
 historial = HistorialAccion.__table__
 # Built once: every tool call inserts one row (see services/clientes.py on prebuilt statements).
 INSERTAR = insert(historial)
-
-
-@dataclass(frozen=True)
-class Llamada:
-    """Who asked for what, as the audit trail records it."""
-
-    herramienta: str
-    argumentos: Mapping[str, Any] = field(default_factory=dict)
-    usuario: str | None = None
-    ip: str | None = None
-    # False for a caller whose credential only allows reading (an HTTP token without "write").
-    puede_escribir: bool = True
 
 
 @dataclass
@@ -48,24 +40,6 @@ class Operacion:
     cliente_id: int | None = None
     descripcion: str = ""
     detalles: dict[str, Any] = field(default_factory=dict)
-
-
-class Tipo(StrEnum):
-    """The kind of an operation: it decides its transaction and whether it needs write permission.
-
-    An enum rather than a free string so that a misspelt kind cannot silently
-    become a read that skips the write-permission check.
-    """
-
-    CONSULTA = "consulta"
-    CREACION = "creacion"
-    ACTUALIZACION = "actualizacion"
-    PAGO = "pago"
-    ANULACION = "anulacion"
-
-    @property
-    def escribe(self) -> bool:
-        return self is not Tipo.CONSULTA
 
 
 @contextmanager

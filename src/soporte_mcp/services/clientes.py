@@ -23,6 +23,9 @@ from sqlalchemy import (
 from soporte_mcp.db.consulta_directa import ConsultaDirecta
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Cliente, Pago, Ticket
+from soporte_mcp.dominio import BUSQUEDA_LARGO_MAXIMO as LARGO_MAXIMO_CONSULTA
+from soporte_mcp.dominio import BUSQUEDA_LIMITE_MAXIMO as LIMITE_MAXIMO
+from soporte_mcp.dominio import BUSQUEDA_LIMITE_POR_DEFECTO as LIMITE_POR_DEFECTO
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
 from soporte_mcp.money import from_cents
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
@@ -42,16 +45,14 @@ anulaciones = Anulacion.__table__
 indice_palabras = table("clientes_palabras", column("rowid"))
 indice_trigramas = table("clientes_fts", column("rowid"))
 
-LIMITE_POR_DEFECTO = 10
-LIMITE_MAXIMO = 50
 ESTADOS_ABIERTOS = ("abierto", "en_proceso", "pendiente")
 # The trigram index needs at least three characters to look a word up.
 MIN_TRIGRAMA = 3
 # The prefix lengths the word index keeps (migration 0003, prefix='1 2 3 4 5'): a beginning this
 # short is looked up as cheaply as a whole word, and read only as far as the LIMIT.
 PREFIJO_INDEXADO = 5
-# No name or email is longer, nor has more words: the caps also bound the statement cache below.
-LARGO_MAXIMO_CONSULTA = 200
+# No name or email has more words (nor is longer than LARGO_MAXIMO_CONSULTA): the caps also bound the
+# statement cache below.
 PALABRAS_MAXIMAS = 8
 
 COLUMNAS_CLIENTE = (

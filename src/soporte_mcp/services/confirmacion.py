@@ -18,6 +18,10 @@ payment).  The service, holding the write lock, then decides:
   unchanged here.
 
 Every outcome goes into the operation's audit row (``detalles["confirmacion"]``).
+
+Nothing here imports SQLAlchemy: the tools' resolvers name ``PreviaPago`` and
+``PreviaAnulacion`` in their signatures, which the SDK reads when the server
+starts, before a stdio server has imported the database layer (see soporte_mcp.dominio).
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from soporte_mcp.errors import ConfirmacionDesactualizada, ConfirmacionNoDisponible, NoConfirmado
-from soporte_mcp.services.auditoria import Operacion
+
+if TYPE_CHECKING:
+    from soporte_mcp.services.auditoria import Operacion
 
 
 class Estado(StrEnum):
@@ -65,6 +72,65 @@ class Confirmacion:
 
 
 SIN_PREGUNTA = Confirmacion(Estado.NO_REQUERIDA)
+
+
+def vista_de_pago(saldo: Decimal, ultimo_pago: int) -> Vista:
+    """What must still hold when a payment is written: the balance and the customer's last payment (0: none)."""
+    return Vista(saldo, str(ultimo_pago))
+
+
+def vista_de_anulacion(saldo: Decimal, ultimo_pago: int, anulado: Decimal) -> Vista:
+    """The same for a reversal, with what was already reversed of the payment."""
+    return Vista(saldo, f"{ultimo_pago}/{anulado:.2f}")
+
+
+@dataclass(frozen=True)
+class PreviaPago:
+    """A payment as the person is asked to confirm it: valid data and the live balance, nothing written."""
+
+    cliente_id: int
+    cliente_nombre: str
+    monto: Decimal
+    metodo_pago: str
+    descripcion: str
+    saldo: Decimal
+    ultimo_pago: int  # the id of the customer's last payment, 0 for none
+    # A payment with this idempotency key exists already: the call returns it without asking.
+    repetido: bool = False
+
+    @property
+    def saldo_despues(self) -> Decimal:
+        return self.saldo + self.monto
+
+    @property
+    def vista(self) -> Vista:
+        return vista_de_pago(self.saldo, self.ultimo_pago)
+
+
+@dataclass(frozen=True)
+class PreviaAnulacion:
+    """A reversal as the person is asked to confirm it: valid data and the live balance, nothing written."""
+
+    pago_id: int
+    pago_monto: Decimal
+    metodo_pago: str
+    cliente_id: int
+    cliente_nombre: str
+    monto: Decimal
+    motivo: str
+    anulado: Decimal  # already reversed of this payment
+    saldo: Decimal
+    ultimo_pago: int
+    # A reversal with this idempotency key exists already: the call returns it without asking.
+    repetido: bool = False
+
+    @property
+    def saldo_despues(self) -> Decimal:
+        return self.saldo - self.monto
+
+    @property
+    def vista(self) -> Vista:
+        return vista_de_anulacion(self.saldo, self.ultimo_pago, self.anulado)
 
 
 def exigir(

@@ -18,9 +18,6 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from soporte_mcp.errors import CursorInvalido
 
-# Ours are under 80 characters; the tools refuse anything much longer before decoding it.
-LARGO_MAXIMO = 200
-
 
 def codificar(lista: str, fecha: datetime, ident: int) -> str:
     """The cursor that continues list ``lista`` after the row (``fecha``, ``ident``)."""

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, bindparam, select
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import Anulacion, Pago
+from soporte_mcp.dominio import PAGOS_LIMITE_MAXIMO as LIMITE_MAXIMO
+from soporte_mcp.dominio import PAGOS_LIMITE_POR_DEFECTO as LIMITE_POR_DEFECTO
 from soporte_mcp.errors import PagoNoEncontrado, RangoFechasInvalido
 from soporte_mcp.services import cursor as cursores
 from soporte_mcp.services import validacion
@@ -22,8 +24,6 @@ from soporte_mcp.services.schemas import AnulacionResumen, ListaPagos, PagoDetal
 pagos = Pago.__table__
 anulaciones = Anulacion.__table__
 
-LIMITE_POR_DEFECTO = 20
-LIMITE_MAXIMO = 50
 LISTA = "pagos"
 
 # Labelled: the money columns are named *_centavos in the table.

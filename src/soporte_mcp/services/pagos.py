@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
@@ -23,7 +22,7 @@ from soporte_mcp.money import parse_monto
 from soporte_mcp.observabilidad import contar_pago
 from soporte_mcp.services import validacion
 from soporte_mcp.services.auditoria import Llamada, Operacion, Tipo, operacion
-from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Vista, exigir
+from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, PreviaPago, Vista, exigir, vista_de_pago
 from soporte_mcp.services.schemas import PagoRegistrado
 
 clientes = Cliente.__table__
@@ -50,29 +49,6 @@ VISTA = select(
     clientes.c.saldo,
     select(func.coalesce(func.max(pagos.c.id), 0)).where(pagos.c.cliente_id == clientes.c.id).scalar_subquery(),
 ).where(clientes.c.id == bindparam("id"))
-
-
-@dataclass(frozen=True)
-class PreviaPago:
-    """A payment as the person is asked to confirm it: valid data and the live balance, nothing written."""
-
-    cliente_id: int
-    cliente_nombre: str
-    monto: Decimal
-    metodo_pago: str
-    descripcion: str
-    saldo: Decimal
-    ultimo_pago: int  # the id of the customer's last payment, 0 for none
-    # A payment with this idempotency key exists already: the call returns it without asking.
-    repetido: bool = False
-
-    @property
-    def saldo_despues(self) -> Decimal:
-        return self.saldo + self.monto
-
-    @property
-    def vista(self) -> Vista:
-        return Vista(self.saldo, str(self.ultimo_pago))
 
 
 def previa_pago(
@@ -156,7 +132,7 @@ def _texto(descripcion: str | None) -> str:
 
 def _vista(conn: Connection, cliente_id: int) -> Vista:
     fila = conn.execute(VISTA, {"id": cliente_id}).one()
-    return Vista(fila.saldo, str(fila[3]))
+    return vista_de_pago(fila.saldo, fila[3])
 
 
 def _clave(valor: str | None) -> str | None:

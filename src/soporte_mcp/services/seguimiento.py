@@ -16,6 +16,9 @@ from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import TRANSICIONES, Cliente, HistorialTicket, Ticket, ahora
+from soporte_mcp.dominio import TICKETS_LIMITE_MAXIMO as LIMITE_MAXIMO
+from soporte_mcp.dominio import TICKETS_LIMITE_POR_DEFECTO as LIMITE_POR_DEFECTO
+from soporte_mcp.dominio import TICKETS_TEXTO_LARGO_MAXIMO as LARGO_MAXIMO_TEXTO
 from soporte_mcp.errors import (
     ConsultaDemasiadoLarga,
     DatoInvalido,
@@ -42,9 +45,6 @@ tickets = Ticket.__table__
 clientes = Cliente.__table__
 historial = HistorialTicket.__table__
 
-LIMITE_POR_DEFECTO = 20
-LIMITE_MAXIMO = 50
-LARGO_MAXIMO_TEXTO = 200
 PALABRAS_MAXIMAS = 8
 LARGO_MAXIMO_COMENTARIO = 2000
 LISTA = "tickets"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from soporte_mcp.db.models import ESTADOS_TICKET, METODOS_PAGO, PRIORIDADES
+from soporte_mcp.dominio import ESTADOS_TICKET, METODOS_PAGO, PRIORIDADES
 from soporte_mcp.errors import (
     DatoInvalido,
     EstadoInvalido,

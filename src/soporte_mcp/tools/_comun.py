@@ -20,7 +20,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 
-from soporte_mcp.services.auditoria import Llamada, Tipo
+from soporte_mcp.dominio import Llamada, Tipo
 from soporte_mcp.state import AppState
 
 T = TypeVar("T")
@@ -105,17 +105,18 @@ async def ejecutar(ctx: Context, servicio: Callable[..., T], *, en_hilo: bool = 
     (``en_hilo``), run in a worker thread even on SQLite (see ``Database.run``).
 
     Raises:
-        SoporteError: whatever the service refuses; ``ServidorSoporte`` turns it into the tool error.
+        SoporteError: whatever the service refuses, or ``BaseDeDatosNoDisponible`` when the database
+            cannot be opened; ``ServidorSoporte`` turns it into the tool error.
     """
     actual = _peticion.get()
     if actual is None:
         raise RuntimeError("ejecutar() fuera de una llamada a una herramienta")
-    app = estado(ctx)
+    db = await estado(ctx).db()
     origen = actual.origen or llamada(ctx, actual.herramienta, actual.argumentos)
     # A write may wait up to the busy timeout for SQLite's write lock: never on the event loop
     # (issue 13: one waiting payment froze its whole worker). Reads take no lock and stay inline.
     if TIPOS.get(actual.herramienta, Tipo.CONSULTA).escribe:
-        correr = app.db.escribir
+        correr = db.escribir
     else:
-        correr = app.db.run_en_hilo if en_hilo else app.db.run
-    return await correr(servicio, db=app.db, llamada=origen, **kwargs)
+        correr = db.run_en_hilo if en_hilo else db.run
+    return await correr(servicio, db=db, llamada=origen, **kwargs)

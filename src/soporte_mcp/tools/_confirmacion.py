@@ -36,18 +36,24 @@ from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from soporte_mcp.services import anulaciones, pagos
-from soporte_mcp.services.anulaciones import PreviaAnulacion
-from soporte_mcp.services.confirmacion import SIN_PREGUNTA, Confirmacion, Estado, Vista
-from soporte_mcp.services.pagos import PreviaPago
+from soporte_mcp.perezoso import perezoso
+from soporte_mcp.services.confirmacion import (
+    SIN_PREGUNTA,
+    Confirmacion,
+    Estado,
+    PreviaAnulacion,
+    PreviaPago,
+    Vista,
+)
 from soporte_mcp.tools._comun import estado
+from soporte_mcp.tools.catalogo import CONFIRMAN, META_CONFIRMA
+
+# Imported by the first question asked (see tools/clientes.py).
+pagos = perezoso("soporte_mcp.services.pagos")
+anulaciones = perezoso("soporte_mcp.services.anulaciones")
 
 T = TypeVar("T")
 
-# Declared in the tool's _meta when the server asks the person itself, so that a client that would
-# ask too (soporte-chat) can leave it to the server. Absent under SOPORTE_CONFIRMAR_PAGOS=nunca.
-META_CONFIRMA = "soporte/confirmacion"
-CONFIRMAN = ("registrarPago", "anularPago")
 # The first protocol revision that carries the question inside the call (input_required).
 PROTOCOLO_EN_LLAMADA = "2026-07-28"
 
@@ -134,7 +140,8 @@ async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) 
     app = estado(ctx)
     if app.settings.confirmar_pagos == "nunca" or _impedimento(ctx) is not None:
         return None
-    return await app.db.run(servicio, db=app.db, **kwargs)
+    db = await app.db()
+    return await db.run(servicio, db=db, **kwargs)
 
 
 def _mensaje(titulo: str, lineas: dict[str, str], ultimo_pago: int) -> str:

@@ -1,4 +1,10 @@
-"""buscarCliente and consultarSaldo."""
+"""buscarCliente and consultarSaldo.
+
+The tool modules import no service at start-up: their schemas take the limits from
+soporte_mcp.dominio, and each service module is imported by the first call that
+needs it (soporte_mcp.perezoso), so that a stdio server answers ``tools/list``
+without SQLAlchemy (issue 13).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from soporte_mcp.services import clientes as servicio
-from soporte_mcp.services.auditoria import Tipo
+from soporte_mcp.dominio import BUSQUEDA_LARGO_MAXIMO, BUSQUEDA_LIMITE_MAXIMO, BUSQUEDA_LIMITE_POR_DEFECTO, Tipo
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.services.schemas import ResultadoBusqueda, SaldoCliente
 from soporte_mcp.tools._comun import LECTURA, ejecutar, publicar
+
+servicio = perezoso("soporte_mcp.services.clientes")
 
 ClienteId = Annotated[
     int,
@@ -32,7 +40,7 @@ async def buscar_cliente(
             "letras; las palabras pueden ir en cualquier orden y no distingue mayúsculas ni tildes. Con una @ "
             "(un email o parte de él, \"perez@empresa\") busca ese texto tal cual. Si ningún cliente "
             "coincide así, busca el texto dentro de las palabras (\"arcia\" encuentra a García).",
-            max_length=servicio.LARGO_MAXIMO_CONSULTA,
+            max_length=BUSQUEDA_LARGO_MAXIMO,
         ),
     ],
     ctx: Context,
@@ -40,9 +48,9 @@ async def buscar_cliente(
         int,
         Field(
             description="Máximo de clientes a devolver (1 a 50).",
-            json_schema_extra={"minimum": 1, "maximum": servicio.LIMITE_MAXIMO},
+            json_schema_extra={"minimum": 1, "maximum": BUSQUEDA_LIMITE_MAXIMO},
         ),
-    ] = servicio.LIMITE_POR_DEFECTO,
+    ] = BUSQUEDA_LIMITE_POR_DEFECTO,
     incluirInactivos: Annotated[
         bool, Field(description="Incluir clientes dados de baja (por defecto solo activos).")
     ] = False,

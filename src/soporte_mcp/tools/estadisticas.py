@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from soporte_mcp.services import estadisticas as servicio
-from soporte_mcp.services.auditoria import Tipo
+from soporte_mcp.dominio import Tipo
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.services.schemas import Estadisticas
 from soporte_mcp.tools._comun import LECTURA, ejecutar, estado, publicar
+
+servicio = perezoso("soporte_mcp.services.estadisticas")  # imported by the first call (see tools/clientes.py)
 
 
 async def estadisticas(ctx: Context) -> Estadisticas:

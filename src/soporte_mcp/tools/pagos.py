@@ -12,12 +12,9 @@ from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from soporte_mcp.db.models import METODOS_PAGO
-from soporte_mcp.services import anulaciones, movimientos
-from soporte_mcp.services import pagos as servicio
-from soporte_mcp.services.anulaciones import PreviaAnulacion
-from soporte_mcp.services.auditoria import Tipo
-from soporte_mcp.services.pagos import PreviaPago
+from soporte_mcp.dominio import METODOS_PAGO, PAGOS_LIMITE_MAXIMO, PAGOS_LIMITE_POR_DEFECTO, Tipo
+from soporte_mcp.perezoso import perezoso
+from soporte_mcp.services.confirmacion import PreviaAnulacion, PreviaPago
 from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRegistrado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
 from soporte_mcp.tools._confirmacion import (
@@ -32,6 +29,11 @@ from soporte_mcp.tools._confirmacion import (
 )
 from soporte_mcp.tools.clientes import ClienteId
 from soporte_mcp.tools.tickets import Cursor
+
+# Imported by the first call (see tools/clientes.py).
+servicio = perezoso("soporte_mcp.services.pagos")
+movimientos = perezoso("soporte_mcp.services.movimientos")
+anulaciones = perezoso("soporte_mcp.services.anulaciones")
 
 
 async def registrar_pago(
@@ -106,8 +108,8 @@ async def listar_pagos(
     hasta: Annotated[date | None, Field(description="Último día incluido, AAAA-MM-DD.")] = None,
     limite: Annotated[
         int, Field(description="Máximo de pagos por página (1 a 50).",
-                   json_schema_extra={"minimum": 1, "maximum": movimientos.LIMITE_MAXIMO})
-    ] = movimientos.LIMITE_POR_DEFECTO,
+                   json_schema_extra={"minimum": 1, "maximum": PAGOS_LIMITE_MAXIMO})
+    ] = PAGOS_LIMITE_POR_DEFECTO,
     cursor: Cursor = None,
 ) -> ListaPagos:
     """Lista los pagos de un cliente, el más reciente primero, cada uno con sus anulaciones y lo que aún puede anularse.

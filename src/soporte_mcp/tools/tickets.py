@@ -8,14 +8,23 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from soporte_mcp.db.models import ESTADOS_TICKET, PRIORIDADES
-from soporte_mcp.services import cursor as cursores
-from soporte_mcp.services import seguimiento
-from soporte_mcp.services import tickets as servicio
-from soporte_mcp.services.auditoria import Tipo
+from soporte_mcp.dominio import (
+    CURSOR_LARGO_MAXIMO,
+    ESTADOS_TICKET,
+    PRIORIDADES,
+    TICKETS_LIMITE_MAXIMO,
+    TICKETS_LIMITE_POR_DEFECTO,
+    TICKETS_TEXTO_LARGO_MAXIMO,
+    Tipo,
+)
+from soporte_mcp.perezoso import perezoso
 from soporte_mcp.services.schemas import ListaTickets, TicketActualizado, TicketCreado
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, publicar
 from soporte_mcp.tools.clientes import ClienteId
+
+# Imported by the first call (see tools/clientes.py).
+servicio = perezoso("soporte_mcp.services.tickets")
+seguimiento = perezoso("soporte_mcp.services.seguimiento")
 
 # Changes a ticket in place (never deletes anything); not idempotent: each call with a comment adds an entry.
 ACTUALIZACION = ToolAnnotations(
@@ -26,7 +35,7 @@ Estado = Annotated[str, Field(json_schema_extra={"enum": list(ESTADOS_TICKET)})]
 Cursor = Annotated[
     str | None,
     Field(description="El valor «siguiente» de la respuesta anterior, para ver la página siguiente.",
-          max_length=cursores.LARGO_MAXIMO),
+          max_length=CURSOR_LARGO_MAXIMO),
 ]
 
 
@@ -72,12 +81,12 @@ async def listar_tickets(
     texto: Annotated[
         str | None,
         Field(description="Palabras del título o la descripción (\"factura\", \"internet\"); "
-                          "no distingue mayúsculas ni tildes.", max_length=seguimiento.LARGO_MAXIMO_TEXTO),
+                          "no distingue mayúsculas ni tildes.", max_length=TICKETS_TEXTO_LARGO_MAXIMO),
     ] = None,
     limite: Annotated[
         int, Field(description="Máximo de tickets por página (1 a 50).",
-                   json_schema_extra={"minimum": 1, "maximum": seguimiento.LIMITE_MAXIMO})
-    ] = seguimiento.LIMITE_POR_DEFECTO,
+                   json_schema_extra={"minimum": 1, "maximum": TICKETS_LIMITE_MAXIMO})
+    ] = TICKETS_LIMITE_POR_DEFECTO,
     cursor: Cursor = None,
 ) -> ListaTickets:
     (  # the description the model reads, split only to fit the line (one string, unchanged)
