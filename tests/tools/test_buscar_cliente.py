@@ -169,3 +169,23 @@ async def test_a_piece_of_an_email_with_its_at_sign_is_looked_for_as_written(cli
 async def test_the_parts_of_a_word_with_punctuation_keep_their_order(client) -> None:
     assert nombres(ok(await call(client, "buscarCliente", {"query": "maria.garcia"}))) == ["María García López"]
     assert ok(await call(client, "buscarCliente", {"query": "garcia.maria"}))["clientes"] == []
+
+
+async def test_a_rare_pair_is_found_behind_many_customers_with_one_of_its_words(client, db) -> None:
+    """PostgreSQL walks the longest word's range in growing batches (64, 256 …): the one match sits
+    after the first batch, and must still be found."""
+    from sqlalchemy import insert
+
+    from soporte_mcp.db.models import Cliente
+    from soporte_mcp.services.texto import texto_busqueda
+
+    filas = [("Zetaword Uno", f"uno{i}@correo.ec") for i in range(100)] + [("Zetaword Dos", "dos@correo.ec")]
+    with db.escritura() as conn:
+        conn.execute(insert(Cliente.__table__), [
+            {"nombre": n, "email": e, "saldo": 0, "saldo_inicial": 0, "activo": True,
+             "busqueda": texto_busqueda(n, e)} for n, e in filas])
+    # "d" starts a word of Zetaword Dos only; as a substring it is in every "zetaword": if the walk stopped
+    # at its first batch, the substring fallback would answer all of them.
+    assert nombres(ok(await call(client, "buscarCliente", {"query": "zetaword d"}))) == ["Zetaword Dos"]
+    todos = ok(await call(client, "buscarCliente", {"query": "zetaword", "limite": 50}))
+    assert todos["total"] == 50 and todos["hay_mas"] is True
