@@ -123,6 +123,8 @@ def _cronometrar_sql(db: Database, ns: defaultdict[str, int]) -> Callable[[], No
         inicio.append(time.perf_counter_ns())
 
     def despues(conn, cursor, sentencia, parametros, contexto, executemany) -> None:
+        if not inicio:  # a statement that began before the timers were installed (a persistent connection)
+            return
         s = sentencia.lstrip().upper()
         capa = (
             "sql_begin"
