@@ -32,10 +32,7 @@ class Perezoso:
         _declarados.append(self)
 
     def __getattr__(self, atributo: str) -> Any:  # only called for what the slots do not hold
-        modulo = self._modulo
-        if modulo is None:
-            modulo = self._modulo = importlib.import_module(self._nombre)
-        return getattr(modulo, atributo)
+        return getattr(self.importar(), atributo)
 
     def importar(self) -> ModuleType:
         """Import the module now (the background warm-up does, so that the first call does not)."""
