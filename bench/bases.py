@@ -59,13 +59,18 @@ def sembrada(clientes: int) -> Path:
             if viejo.exists():
                 viejo.rename(nuevo)
     else:  # seeded by an earlier version: migrate it once here, not on every working copy's first start
-        subprocess.run([comando(), "--database-url", url(ruta), "db", "upgrade"], check=True,
-                       stdout=subprocess.DEVNULL)
+        migrar(url(ruta))
     with sqlite3.connect(f"file:{ruta}?mode=ro", uri=True) as conn:
         maximo = conn.execute("SELECT max(id) FROM clientes").fetchone()[0] or 0
     if maximo < DEMO + clientes:
         raise SystemExit(f"{ruta} tiene {maximo} clientes, no {clientes}: bórrelo para volver a sembrarlo.")
     return ruta
+
+
+def migrar(url_db: str, env: dict[str, str] | None = None) -> None:
+    """Bring the database at ``url_db`` to the current schema (``soporte-mcp db upgrade``; a no-op when it is)."""
+    subprocess.run([comando(), "--database-url", url_db, "db", "upgrade"], check=True, stdout=subprocess.DEVNULL,
+                   env=env)
 
 
 def copia_de_trabajo(origen: Path) -> Path:

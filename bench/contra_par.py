@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx2
 
-from bench.bases import TRABAJO, Datos, comando
+from bench.bases import TRABAJO, Datos, comando, migrar
 from bench.por_http import HOST, Servidor, Ventanas, cargar, entorno, nuestro, puerto_libre
 
 RAIZ = Path(__file__).resolve().parents[1]
@@ -384,8 +384,7 @@ def pg_sembrada(clientes: int) -> str | None:
         subprocess.run([comando(), "--database-url", url, "seed", "--limpiar", "--clientes", str(clientes)],
                        check=True, stdout=subprocess.DEVNULL, env=entorno())
     else:  # seeded by an earlier version: bring its schema to ours (a no-op when it is)
-        subprocess.run([comando(), "--database-url", url, "db", "upgrade"], check=True, stdout=subprocess.DEVNULL,
-                       env=entorno())
+        migrar(url, entorno())
     # Fresh planner statistics, as a database that has served a while has them (autovacuum).
     motor = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
