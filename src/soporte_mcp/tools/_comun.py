@@ -16,9 +16,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pydantic_core
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 
 from soporte_mcp.dominio import Llamada, Tipo
 from soporte_mcp.state import AppState
@@ -63,6 +65,32 @@ def publicar(
         raise ValueError(f"{nombre}: las anotaciones no coinciden con el tipo de operación {tipo}")
     TIPOS[nombre] = tipo
     server.tool(name=nombre, title=titulo, description=inspect.cleandoc(fn.__doc__ or ""), annotations=anotaciones)(fn)
+    herramienta = server._tool_manager.get_tool(nombre)
+    herramienta.fn_metadata = ResultadoDirecto.de(herramienta.fn_metadata)
+
+
+class ResultadoDirecto(FuncMetadata):
+    """The SDK's function metadata, with our result models turned into a tool result in one pass.
+
+    Why (issue 13): for a result of its output model the SDK validates the model it
+    already is (pydantic returns the same instance), dumps it, and serialises it a
+    second time from the model, indented, for the text block: ≈ 90 µs of a
+    ten-customer search.  Here the dump is made once and the text block is that
+    same JSON, compact (the same content, a third smaller, and so cheaper for every
+    later step of the SDK and for the model that reads it).  Anything else (a
+    subclass, a confirmation's ``InputRequiredResult``) takes the SDK's own path.
+    """
+
+    @classmethod
+    def de(cls, metadatos: FuncMetadata) -> ResultadoDirecto:
+        return cls.model_construct(**{campo: getattr(metadatos, campo) for campo in FuncMetadata.model_fields})
+
+    def convert_result(self, result: Any) -> CallToolResult | InputRequiredResult:
+        if self.output_model is None or type(result) is not self.output_model or self.wrap_output:
+            return super().convert_result(result)
+        estructurado = result.model_dump(mode="json", by_alias=True)
+        texto = pydantic_core.to_json(estructurado).decode()
+        return CallToolResult(content=[TextContent(type="text", text=texto)], structured_content=estructurado)
 def estado(ctx: Context) -> AppState:
     return ctx.request_context.lifespan_context
 
