@@ -207,10 +207,13 @@ def _por_palabras_postgresql(
     """The same matches as ``_por_palabras``, from the word table's b-tree.
 
     The longest part of the query (the likeliest to be rare) is read as a range of the
-    b-tree ("garcia" ≤ palabra < "garcib") in index order, in batches that grow (64,
-    256, 1,024 … ids); each batch's customers are fetched by id and every query word is
+    b-tree ("garcia" ≤ palabra < "garcib") in index order, in batches that grow (22,
+    88, 352 … ids for 10 customers); each batch's customers are fetched by id and every query word is
     checked on their busqueda with a regular expression (a word that starts with it,
-    the parts of an email in order), until ``limite`` + 1 match or the range ends.
+    the parts of an email in order), until ``limite`` + 1 match or the range ends.  The
+    first batch is twice what is missing (a common surname's first ids nearly all match,
+    and every row read is a row fetched, ≈ 5 µs each through the driver), and a batch's
+    customers are fetched only as far as the missing ones.
 
     Two small statements a batch, rather than one join under a LIMIT: PostgreSQL's
     estimates for a text range and a regular expression are guesses, and with them it
@@ -224,11 +227,12 @@ def _por_palabras_postgresql(
     hasta = guia[:-1] + chr(ord(guia[-1]) + 1)
     rango, candidatos = RANGO_DE_PALABRAS, _candidatos_pg(len(frases), incluir_inactivos)
     encontrados: dict[int, tuple] = {}
-    desde, despues_de, lote = guia, 0, 64
+    desde, despues_de, lote = guia, 0, 2 * (limite + 1)
     while len(encontrados) <= limite:
         ids = rango.filas(conn, desde=desde, despues_de=despues_de, hasta=hasta, lote=lote)
         if ids:
-            for fila in candidatos.filas(conn, ids=[i for _, i in ids], **patrones):
+            faltan = limite + 1 - len(encontrados)
+            for fila in candidatos.filas(conn, ids=[i for _, i in ids], faltan=faltan, **patrones):
                 encontrados.setdefault(fila[0], fila)
         if len(ids) < lote:
             break
@@ -259,7 +263,7 @@ def _candidatos_pg(frases: int, incluir_inactivos: bool) -> ConsultaDirecta:
         stmt = stmt.where(con_borde.regexp_match(bindparam(f"re{i}")))
     if not incluir_inactivos:
         stmt = stmt.where(clientes.c.activo.is_(True))
-    return ConsultaDirecta(stmt)
+    return ConsultaDirecta(stmt.limit(bindparam("faltan")))
 
 
 def _por_subcadena(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
