@@ -1,4 +1,5 @@
-"""db.consulta_directa: the hot reads run on SQLite's cursor give what Core gives, and fail the way Core fails."""
+"""db.consulta_directa: the hot reads run on the driver's cursor (SQLite, and psycopg outside a transaction) give what
+Core gives, and fail the way Core fails."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from soporte_mcp.db.models import Cliente
 from soporte_mcp.db.types import Dinero
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.services import clientes as servicio
+from tests.conftest import BACKEND
 
 
 @pytest.mark.parametrize("consulta", [
@@ -28,22 +30,45 @@ def test_the_rows_are_the_rows_core_gives(db, consulta) -> None:
     assert [type(v) for v in directas[0]] == [type(v) for v in de_core[0]]
 
 
-@pytest.mark.sqlite_only
-def test_on_sqlite_the_rows_come_from_the_drivers_cursor_not_from_core(db, monkeypatch) -> None:
+def _sin_core(monkeypatch) -> None:
     def core(*_args) -> list:
         raise AssertionError("Connection.execute en el camino rápido")
 
     monkeypatch.setattr(ConsultaDirecta, "_por_sqlalchemy", core)
+
+
+def test_a_reads_rows_come_from_the_drivers_cursor_not_from_core(db, monkeypatch) -> None:
+    _sin_core(monkeypatch)
     with db.lectura() as conn:
-        assert [f[0] for f in servicio.BUSQUEDA_POR_PALABRAS[False].filas(conn, fts='"garc"*', limite=5)] == [1]
+        assert servicio.POR_ID.filas(conn, id=6)[0][0] == 6
         assert servicio.RESUMEN.filas(conn, id=1)[0][0] == 1  # an IN over constants and a LIMIT, expanded
+        if BACKEND == "sqlite":
+            assert [f[0] for f in servicio.BUSQUEDA_POR_PALABRAS[False].filas(conn, fts='"garc"*', limite=5)] == [1]
+        else:  # the word table's range and the candidates by id, with an ARRAY parameter
+            ids = [i for _, i in servicio.RANGO_DE_PALABRAS.filas(conn, desde="garc", despues_de=0, hasta="gard",
+                                                                   lote=5)]
+            patron = {"re0": "[^[:alnum:]]garc", "faltan": 5}
+            assert [f[0] for f in servicio._candidatos_pg(1, False).filas(conn, ids=ids, **patron)] == [1]
 
 
-@pytest.mark.sqlite_only  # where the statement runs on the driver's cursor
-def test_a_driver_error_comes_out_translated_like_any_other(db) -> None:
+@pytest.mark.postgresql_only
+def test_inside_a_write_transaction_postgresql_rows_come_through_core(db, monkeypatch) -> None:
+    # A statement that failed on the driver's cursor there would leave the transaction aborted.
+    _sin_core(monkeypatch)
+    with pytest.raises(AssertionError, match="camino rápido"), db.escritura() as conn:
+        servicio.POR_ID.filas(conn, id=6)
+
+
+def test_a_driver_error_comes_out_as_core_raises_it(db) -> None:
     inexistente = ConsultaDirecta(select(table("no_existe", column("x"))))
-    with pytest.raises(BaseDeDatosNoDisponible), db.lectura() as conn:
+    with pytest.raises(Exception) as por_core, db.lectura() as conn:
+        conn.execute(inexistente.statement)
+    with pytest.raises(type(por_core.value)), db.lectura() as conn:
         inexistente.filas(conn)
+    with db.lectura() as conn:  # and the connection is still good for the next read
+        assert servicio.POR_ID.filas(conn, id=1)[0][0] == 1
+    if BACKEND == "sqlite":  # SQLite says "no such table" as an OperationalError: translated
+        assert isinstance(por_core.value, BaseDeDatosNoDisponible)
 
 
 def test_a_statement_listener_sees_the_statement(db) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,14 @@ from urllib.parse import quote, unquote
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from soporte_mcp.db.cerrojo import CerrojoDeArchivo
@@ -30,6 +40,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL: a pooled connection is pinged when it comes out of the pool only after this long in it,
+# and a reader thread's own connection (below) before a read that follows this long without one.
+PING_TRAS_S = 1.0
+# PostgreSQL: the threads of a process that run reads, each on a connection of its own (see Database.run).
+LECTORES_PG = 8
 
 
 def create_db_engine(url: str, *, solo_lectura: bool = False) -> Engine:
@@ -44,7 +59,9 @@ def create_db_engine(url: str, *, solo_lectura: bool = False) -> Engine:
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() != "sqlite":
-            return create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed)
+            _ping_si_estuvo_quieta(engine)
+            return engine
         archivo = sqlite_file(parsed.database)
         if archivo is not None and solo_lectura:
             parsed = url_de_solo_lectura(parsed, archivo)
@@ -61,6 +78,32 @@ def create_db_engine(url: str, *, solo_lectura: bool = False) -> Engine:
         raise BaseDeDatosNoDisponible(f"SOPORTE_DATABASE_URL no es válida ({url!r}): {exc}") from exc
     _tune_sqlite(engine, archivo=archivo, solo_lectura=solo_lectura)
     return engine
+
+
+def _ping_si_estuvo_quieta(engine: Engine) -> None:
+    """``pool_pre_ping`` for connections that sat in the pool longer than PING_TRAS_S.
+
+    Why (issue 13): the pre-ping is a round trip to the server on every checkout, one more
+    per read than the read's own statement.  A connection lost while idle (a restart of
+    the server, a network cut, an idle timeout) is still found here, before any call uses
+    it, and replaced by the pool (``DisconnectionError``), as ``pool_pre_ping`` does.  One
+    lost while the server is busy fails the statement that finds it: that call answers the
+    retryable ``base_de_datos_no_disponible``, and SQLAlchemy renews the pool's connections.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _devuelta(_dbapi_conn, registro) -> None:  # noqa: ANN001
+        registro.info["devuelta"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _comprobar(dbapi_conn, registro, _proxy) -> None:  # noqa: ANN001
+        devuelta = registro.info.get("devuelta")
+        if devuelta is None or time.monotonic() - devuelta < PING_TRAS_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"conexión perdida mientras esperaba en el pool: {exc}") from exc
 
 
 def sqlite_file(database: str | None) -> Path | None:
@@ -175,9 +218,17 @@ class Database:
     # The diferido thread's own handle on the file's write turn (db/cerrojo.py), None off SQLite files.
     _turno_diferido: CerrojoDeArchivo | None = field(init=False, repr=False, default=None)
     _lector_principal: Connection | None = field(init=False, repr=False, default=None)
+    # PostgreSQL: the reader threads (created by the first read) and the connections they keep.
+    _lectores: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
+    _del_hilo: threading.local = field(init=False, repr=False, default_factory=threading.local)
+    _propias: list[Connection] = field(init=False, repr=False, default_factory=list)
+    _cerrojo_lectores: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._lector = self.engine.execution_options(solo_lectura=True)
+        # PostgreSQL reads in autocommit: no BEGIN and COMMIT round trips around them. Under READ
+        # COMMITTED each statement of a transaction saw its own snapshot anyway, so nothing changes.
+        sin_transaccion = {} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self._lector = self.engine.execution_options(solo_lectura=True, **sin_transaccion)
         self._diferido = EscritorDiferido(self._escribir_lote)
         if not self.is_sqlite:
             return
@@ -230,33 +281,69 @@ class Database:
 
     @contextmanager
     def lectura(self) -> Iterator[Connection]:
-        """A read transaction: one consistent snapshot, no write lock.
+        """A read: on SQLite a transaction, one consistent snapshot, no write lock; on PostgreSQL
+        statements in autocommit, each on its snapshot (as in a READ COMMITTED transaction).
 
         Raises:
             BaseDeDatosNoDisponible: the database cannot be reached.
         """
-        conn = self._lector_del_bucle()
+        conn = self._lector_propio()
         if conn is None or conn.in_transaction():  # elsewhere, or a read nested in another
             with traducir_errores(), self._lector.begin() as conn:
                 yield conn
             return
-        with traducir_errores(), conn.begin():
-            yield conn
+        try:
+            with traducir_errores(), conn.begin():
+                yield conn
+        finally:
+            self._del_hilo.ultima = time.monotonic()
 
-    def _lector_del_bucle(self) -> Connection | None:
-        """On SQLite, the event loop's thread keeps one read connection open (None elsewhere).
+    def _lector_propio(self) -> Connection | None:
+        """The connection this thread keeps for its reads: on SQLite the event loop's, on PostgreSQL
+        a reader thread's (see ``run``); None elsewhere, where reads check one out of the pool.
 
-        Every inline read (``run``) runs on that thread; checking a connection out of the pool
-        and back in (with its reset) cost ≈ 27 µs of the 37 µs of an empty read transaction
-        (issue 13's profile).  Other threads (``run_en_hilo``, the CLI) use the pool: keeping one
+        Every inline read (``run``) runs on the loop's thread; checking a connection out of the pool
+        and back in (with its reset) cost ≈ 27 µs of the 37 µs of an empty read transaction on
+        SQLite, and ≈ 0.3 ms of CPU a read on PostgreSQL, with its isolation level set and reset
+        (issue 13's profiles).  Other threads (``run_en_hilo``, the CLI) use the pool: keeping one
         per pool thread could exhaust it.
+
+        Raises:
+            BaseDeDatosNoDisponible: a new connection cannot be opened.
         """
-        if not self.is_sqlite or threading.current_thread() is not threading.main_thread():
+        if self.is_sqlite:
+            if threading.current_thread() is not threading.main_thread():
+                return None
+            conn = self._lector_principal
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._lector_principal = self._lector.connect()
+            return conn
+        if not getattr(self._del_hilo, "lector", False):
             return None
-        conn = self._lector_principal
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._lector_principal = self._lector.connect()
+        vieja = getattr(self._del_hilo, "conn", None)
+        if vieja is not None and not vieja.closed and not vieja.invalidated and self._sigue_viva(vieja):
+            return vieja
+        with traducir_errores():
+            conn = self._del_hilo.conn = self._lector.connect()
+        self._del_hilo.ultima = time.monotonic()
+        with self._cerrojo_lectores:
+            if vieja is not None:
+                self._propias.remove(vieja)
+            self._propias.append(conn)
+        if vieja is not None:
+            vieja.close()  # an invalidated one: back to the pool, which discards it
         return conn
+
+    def _sigue_viva(self, conn: Connection) -> bool:
+        """False when a connection that sat unused past PING_TRAS_S no longer answers (then invalidated)."""
+        if time.monotonic() - getattr(self._del_hilo, "ultima", 0.0) < PING_TRAS_S:
+            return True
+        try:
+            self.engine.dialect.do_ping(conn.connection.driver_connection)
+        except self.engine.dialect.loaded_dbapi.Error:
+            conn.invalidate()
+            return False
+        return True
 
     def diferir(self, statement: Any, fila: dict[str, Any]) -> None:
         """Insert ``fila`` with ``statement`` soon, in a batch, off the caller's thread (see db/diferido.py).
@@ -296,7 +383,21 @@ class Database:
         """
         if self.is_sqlite:
             return fn(*args, **kwargs)
-        return await self.run_en_hilo(fn, *args, **kwargs)
+        # PostgreSQL: on one of LECTORES_PG threads that keep a connection each (_lector_propio),
+        # handed over by the loop's own executor hand-off (≈ 90 µs of CPU against anyio's ≈ 125).
+        return await asyncio.get_running_loop().run_in_executor(
+            self._ejecutor_de_lecturas(), functools.partial(fn, *args, **kwargs))
+
+    def _ejecutor_de_lecturas(self) -> ThreadPoolExecutor:
+        if self._lectores is None:
+            with self._cerrojo_lectores:
+                if self._lectores is None:
+                    self._lectores = ThreadPoolExecutor(
+                        LECTORES_PG, thread_name_prefix="lector-pg", initializer=self._marcar_lector)
+        return self._lectores
+
+    def _marcar_lector(self) -> None:
+        self._del_hilo.lector = True
 
     async def escribir(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a write from async code, never on the event loop (it may wait for the write lock).
@@ -345,6 +446,13 @@ class Database:
         if self._lector_principal is not None:
             self._lector_principal.close()
             self._lector_principal = None
+        if self._lectores is not None:
+            self._lectores.shutdown(wait=True)
+            self._lectores = None
+        with self._cerrojo_lectores:
+            propias, self._propias = self._propias, []
+        for conn in propias:
+            conn.close()
         if self._turno_diferido is not None:
             self._turno_diferido.cerrar()
         self.engine.dispose()
