@@ -44,11 +44,12 @@ def test_a_reads_rows_come_from_the_drivers_cursor_not_from_core(db, monkeypatch
         assert servicio.RESUMEN.filas(conn, id=1)[0][0] == 1  # an IN over constants and a LIMIT, expanded
         if BACKEND == "sqlite":
             assert [f[0] for f in servicio.BUSQUEDA_POR_PALABRAS[False].filas(conn, fts='"garc"*', limite=5)] == [1]
-        else:  # the word table's range and the candidates by id, with an ARRAY parameter
-            ids = [i for _, i in servicio.RANGO_DE_PALABRAS.filas(conn, desde="garc", despues_de=0, hasta="gard",
-                                                                   lote=5)]
-            patron = {"re0": "[^[:alnum:]]garc", "faltan": 5}
-            assert [f[0] for f in servicio._candidatos_pg(1, False).filas(conn, ids=ids, **patron)] == [1]
+        else:  # a batch of the word table's range (a text statement, with an ARRAY parameter), and its end
+            rango = {"desde": "garc", "despues_de": 0, "hasta": "gard"}
+            lote = servicio._del_lote_pg(1, False).filas(conn, **rango, lote=5, re0="[^[:alnum:]]garc", vistos=[],
+                                                         faltan=5)
+            assert [f[0] for f in lote] == [1]
+            assert servicio.FIN_DEL_LOTE.filas(conn, **rango, salto=0) == [("garcia", 1)]
 
 
 @pytest.mark.postgresql_only

@@ -166,24 +166,39 @@ async def test_a_piece_of_an_email_with_its_at_sign_is_looked_for_as_written(cli
     assert ok(await call(client, "buscarCliente", {"query": "perez@gmail"}))["clientes"] == []
 
 
+async def test_a_customer_met_again_in_a_later_batch_takes_no_place_of_a_new_one(client, db) -> None:
+    """On PostgreSQL the first batch (8 words for limite 3) finds the two A's by their names; the second
+    meets them again by their emails, next to the three B's: the missing places go to B's."""
+    _insertar_clientes(db, [("Zetaword Tres", f"zetaword{i}@correo.ec") for i in range(2)]
+                       + [("Zetaword Uno", f"u{i}@correo.ec") for i in range(20)]
+                       + [("Zetaword Tres", f"b{i}@correo.ec") for i in range(3)])
+    resultado = ok(await call(client, "buscarCliente", {"query": "zetaword tres", "limite": 3}))
+    assert resultado["total"] == 3 and resultado["hay_mas"] is True
+    assert len({c["id"] for c in resultado["clientes"]}) == 3
+
+
 async def test_the_parts_of_a_word_with_punctuation_keep_their_order(client) -> None:
     assert nombres(ok(await call(client, "buscarCliente", {"query": "maria.garcia"}))) == ["María García López"]
     assert ok(await call(client, "buscarCliente", {"query": "garcia.maria"}))["clientes"] == []
 
 
-async def test_a_rare_pair_is_found_behind_many_customers_with_one_of_its_words(client, db) -> None:
-    """PostgreSQL walks the longest word's range in growing batches (64, 256 …): the one match sits
-    after the first batch, and must still be found."""
+def _insertar_clientes(db, filas: list[tuple[str, str]]) -> None:
     from sqlalchemy import insert
 
     from soporte_mcp.db.models import Cliente
     from soporte_mcp.services.texto import texto_busqueda
 
-    filas = [("Zetaword Uno", f"uno{i}@correo.ec") for i in range(100)] + [("Zetaword Dos", "dos@correo.ec")]
     with db.escritura() as conn:
         conn.execute(insert(Cliente.__table__), [
             {"nombre": n, "email": e, "saldo": 0, "saldo_inicial": 0, "activo": True,
              "busqueda": texto_busqueda(n, e)} for n, e in filas])
+
+
+async def test_a_rare_pair_is_found_behind_many_customers_with_one_of_its_words(client, db) -> None:
+    """PostgreSQL walks the longest word's range in growing batches (22, 88 …): the one match sits
+    after the first batch, and must still be found."""
+    _insertar_clientes(db, [("Zetaword Uno", f"uno{i}@correo.ec") for i in range(100)] + [("Zetaword Dos",
+                                                                                           "dos@correo.ec")])
     # "d" starts a word of Zetaword Dos only; as a substring it is in every "zetaword": if the walk stopped
     # at its first batch, the substring fallback would answer all of them.
     assert nombres(ok(await call(client, "buscarCliente", {"query": "zetaword d"}))) == ["Zetaword Dos"]

@@ -208,62 +208,73 @@ def _por_palabras_postgresql(
 
     The longest part of the query (the likeliest to be rare) is read as a range of the
     b-tree ("garcia" ≤ palabra < "garcib") in index order, in batches that grow (22,
-    88, 352 … ids for 10 customers); each batch's customers are fetched by id and every query word is
-    checked on their busqueda with a regular expression (a word that starts with it,
-    the parts of an email in order), until ``limite`` + 1 match or the range ends.  The
-    first batch is twice what is missing (a common surname's first ids nearly all match,
-    and every row read is a row fetched, ≈ 5 µs each through the driver), and a batch's
-    customers are fetched only as far as the missing ones.
+    88, 352 … ids for 10 customers); the customers of each batch that match every query
+    word (a regular expression on their busqueda: a word that starts with it, the parts
+    of an email in order) are fetched, as many as are still missing, until ``limite`` + 1
+    match or the range ends.  A common surname is one statement: its first batch (twice
+    what is missing) nearly all matches.
 
-    Two small statements a batch, rather than one join under a LIMIT: PostgreSQL's
-    estimates for a text range and a regular expression are guesses, and with them it
-    read the whole range of "garcia" (21,000 ids on a million customers) into a bitmap,
-    or scanned the customers table, instead of stopping at the LIMIT (issue 13's bench:
-    161 calls/s against the Django peer's 979). An ORDER BY on the index with a small
-    LIMIT has one plan whatever the estimates.
+    A batch is a subquery under ``ARRAY(...)``, rather than a join under a LIMIT:
+    PostgreSQL's estimates for a text range and a regular expression are guesses, and
+    with a join it read the whole range of "garcia" (21,000 ids on a million customers)
+    into a bitmap, or scanned the customers table, instead of stopping at the LIMIT
+    (issue 13's bench: 161 calls/s against the Django peer's 979).  ``ARRAY`` makes the
+    batch an InitPlan read once along the index, and its ids a lookup of the primary key,
+    whatever the estimates, prepared or not.  Fetching the ids to send them back cost a
+    round trip a batch and, on a rare pair, arrays of thousands of ids through the driver.
     """
     guia = max((parte for partes in frases for parte in partes), key=len)
     patrones = {f"re{i}": "[^[:alnum:]]" + SEPARADOR.join(partes) for i, partes in enumerate(frases)}
     hasta = guia[:-1] + chr(ord(guia[-1]) + 1)
-    rango, candidatos = RANGO_DE_PALABRAS, _candidatos_pg(len(frases), incluir_inactivos)
+    del_lote = _del_lote_pg(len(frases), incluir_inactivos)
     encontrados: dict[int, tuple] = {}
     desde, despues_de, lote = guia, 0, 2 * (limite + 1)
-    while len(encontrados) <= limite:
-        ids = rango.filas(conn, desde=desde, despues_de=despues_de, hasta=hasta, lote=lote)
-        if ids:
-            faltan = limite + 1 - len(encontrados)
-            for fila in candidatos.filas(conn, ids=[i for _, i in ids], faltan=faltan, **patrones):
-                encontrados.setdefault(fila[0], fila)
-        if len(ids) < lote:
+    while True:
+        rango = {"desde": desde, "despues_de": despues_de, "hasta": hasta, "lote": lote}
+        for fila in del_lote.filas(conn, **rango, **patrones, vistos=list(encontrados),
+                                   faltan=limite + 1 - len(encontrados)):
+            encontrados[fila[0]] = fila
+        if len(encontrados) > limite:
             break
-        desde, despues_de = ids[-1]
+        ultima = FIN_DEL_LOTE.filas(conn, **rango, salto=lote - 1)
+        if not ultima:  # the range ended within this batch
+            break
+        desde, despues_de = ultima[0]
         lote = min(lote * 4, 16_384)
-    return list(encontrados.values())[: limite + 1]
+    return list(encontrados.values())
 
 
-# The next batch of the range: (palabra, cliente_id) after the last one read, in index order.
-RANGO_DE_PALABRAS = ConsultaDirecta(
+# Where a batch of the range ends: its last (palabra, cliente_id), none when the range ends before.
+FIN_DEL_LOTE = ConsultaDirecta(
     select(palabras_pg.c.palabra, palabras_pg.c.cliente_id)
     .where(
         tuple_(palabras_pg.c.palabra, palabras_pg.c.cliente_id) > tuple_(bindparam("desde"), bindparam("despues_de")),
         palabras_pg.c.palabra < bindparam("hasta"),
     )
     .order_by(palabras_pg.c.palabra, palabras_pg.c.cliente_id)
-    .limit(bindparam("lote"))
+    .offset(bindparam("salto"))
+    .limit(1)
 )
 
 
 @functools.lru_cache(maxsize=2 * PALABRAS_MAXIMAS)
-def _candidatos_pg(frases: int, incluir_inactivos: bool) -> ConsultaDirecta:
-    # On " " || busqueda, not the bare column: the trigram index can serve a regular expression,
+def _del_lote_pg(frases: int, incluir_inactivos: bool) -> ConsultaDirecta:
+    # Text, for ARRAY(SELECT …), which Core does not write. The regular expressions go on
+    # " " || busqueda, not the bare column: the trigram index can serve a regular expression,
     # and the planner would read it (46 ms for a pair of surnames) instead of the ids.
-    con_borde = literal_column("' '") + clientes.c.busqueda
-    stmt = select(*COLUMNAS_CLIENTE).where(clientes.c.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
-    for i in range(frases):
-        stmt = stmt.where(con_borde.regexp_match(bindparam(f"re{i}")))
+    filtros = [f"(' ' || clientes.busqueda) ~ :re{i}" for i in range(frases)]
     if not incluir_inactivos:
-        stmt = stmt.where(clientes.c.activo.is_(True))
-    return ConsultaDirecta(stmt.limit(bindparam("faltan")))
+        filtros.append("clientes.activo")
+    columnas = ", ".join(f"clientes.{c.name}" for c in COLUMNAS_CLIENTE)
+    sql = (
+        f"SELECT {columnas} FROM clientes WHERE clientes.id = ANY(ARRAY("
+        "SELECT cliente_id FROM clientes_palabras WHERE (palabra, cliente_id) > (:desde, :despues_de) "
+        "AND palabra < :hasta ORDER BY palabra, cliente_id LIMIT :lote)) "
+        f"AND NOT clientes.id = ANY(:vistos) AND {' AND '.join(filtros)} LIMIT :faltan"
+    )
+    return ConsultaDirecta(
+        text(sql).bindparams(bindparam("vistos", type_=ARRAY(Integer))).columns(*COLUMNAS_CLIENTE)
+    )
 
 
 def _por_subcadena(conn: Connection, palabras: list[str], limite: int, incluir_inactivos: bool) -> list[tuple]:
