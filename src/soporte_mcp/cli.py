@@ -284,6 +284,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
         NoDelayH11Protocol,
         app_desde_entorno,
         build_http_app,
+        congelar_lo_construido,
         entorno_trabajador,
     )
     from soporte_mcp.observabilidad.arranque import opciones_uvicorn
@@ -301,6 +302,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     if red.workers == 1:
         app = build_http_app(build_server(settings, db, auth=auth), db, host=red.host,
                              allowed_hosts=red.allowed_hosts, settings=settings)
+        congelar_lo_construido()
         uvicorn.run(app, **opciones)
         return
     # Each worker is a new process that builds its own app: it gets the whole validated settings

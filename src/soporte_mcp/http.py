@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -208,10 +209,24 @@ def app_desde_entorno() -> ASGIApp:
     log.info("proceso %d listo: zona %s, límite %d/min, registro %s", os.getpid(), settings.timezone,
              settings.limite_por_minuto(), settings.log_level)
     db = Database.from_url(settings.database_url)
-    return build_http_app(
+    app = build_http_app(
         build_server(settings, db, auth=autenticacion(settings)), db, host=host,
         stateless=True, allowed_hosts=hosts, settings=settings,
     )
+    congelar_lo_construido()
+    return app
+
+
+def congelar_lo_construido() -> None:
+    """Leave what the process has built so far (modules, the app, its schemas) out of every future collection.
+
+    Why (issue 13): the cyclic garbage collector's older generations walk every object the
+    process holds, ≈ 140,000 once the app is built; measured over 3,000 searches it took
+    39 µs a call, 11 µs with them frozen (``gc.freeze``, the standard library's advice for
+    servers).  Only the serving processes call it, once the app is ready: what they free
+    later is still collected as usual.
+    """
+    gc.freeze()
 
 
 class NoDelayH11Protocol(H11Protocol):
