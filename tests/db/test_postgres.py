@@ -4,9 +4,11 @@ reader threads with connections of their own, pinged only after sitting idle."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from soporte_mcp.db import engine, migrate
 from soporte_mcp.db.engine import Database
@@ -42,24 +44,26 @@ def _quien(db) -> tuple[str, int]:
         return threading.current_thread().name, conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
 
-def _terminar(*pids: int) -> None:
+@contextmanager
+def _como_admin() -> Iterator[Connection]:
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            for pid in pids:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            yield conn
     finally:
         admin.dispose()
+
+
+def _terminar(*pids: int) -> None:
+    with _como_admin() as conn:
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 def _conectadas(db) -> list[int]:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            return list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :base"),
-                                     {"base": db.engine.url.database}).scalars())
-    finally:
-        admin.dispose()
+    with _como_admin() as conn:
+        return list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :base"),
+                                 {"base": db.engine.url.database}).scalars())
 
 
 def _leer_cliente(db) -> int:

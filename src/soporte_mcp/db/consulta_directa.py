@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,7 @@ class ConsultaDirecta:
         return [self._convertir(fila, compilada.conversiones) for fila in crudas] if compilada.conversiones else crudas
 
     def _compilar_pg(self, dialecto: Dialect) -> _CompiladaPg:
-        compilado = self.statement.compile(dialect=dialecto)
-        variables = {b.key for b in compilado.binds.values() if b.required}
-        expandido = compilado.construct_expanded_state(dict.fromkeys(variables))
+        compilado, variables, expandido = self._expandido(dialecto)
         entradas = []
         for bind in compilado.binds.values():
             convertir = bind.type.dialect_impl(dialecto).bind_processor(dialecto)
@@ -124,6 +123,13 @@ class ConsultaDirecta:
         self._compilada_pg = _CompiladaPg(expandido.statement, constantes, tuple(entradas), conversiones)
         return self._compilada_pg
 
+    def _expandido(self, dialecto: Dialect) -> tuple[SQLCompiler, set[str], ExpandedState]:
+        """The statement compiled for ``dialecto``, the names of its parameters, and its SQL with
+        the constants bound (an IN over constants becomes one placeholder per value, a LIMIT 5 a bound 5)."""
+        compilado = self.statement.compile(dialect=dialecto)
+        variables = {b.key for b in compilado.binds.values() if b.required}
+        return compilado, variables, compilado.construct_expanded_state(dict.fromkeys(variables))
+
     def _conversiones(self, dialecto: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
         procesadores = (c.type.dialect_impl(dialecto).result_processor(dialecto, None)
                         for c in self.statement.selected_columns)
@@ -133,14 +139,11 @@ class ConsultaDirecta:
         return [tuple(fila) for fila in conn.execute(self.statement, parametros)]
 
     def _compilar(self, dialecto: Dialect) -> _Compilada:
-        compilado = self.statement.compile(dialect=dialecto)
-        variables = {b.key for b in compilado.binds.values() if b.required}
+        compilado, variables, expandido = self._expandido(dialecto)
         for bind in compilado.binds.values():
             if bind.type.dialect_impl(dialecto).bind_processor(dialecto) is not None:
                 raise TypeError(f"ConsultaDirecta: el parámetro {bind.key!r} necesita conversión; "
                                 "páselo ya convertido (entero o texto)")
-        # Expanded once: an IN over constants becomes one "?" per value, a LIMIT 5 a bound 5.
-        expandido = compilado.construct_expanded_state(dict.fromkeys(variables))
         posiciones = tuple(
             (nombre, None) if nombre in variables else (None, expandido.parameters[nombre])
             for nombre in expandido.positiontup or ()

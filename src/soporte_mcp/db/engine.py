@@ -101,10 +101,17 @@ def _ping_si_estuvo_quieta(engine: Engine) -> None:
         devuelta = registro.info.get("devuelta")
         if devuelta is None or time.monotonic() - devuelta < PING_TRAS_S:
             return
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except engine.dialect.loaded_dbapi.Error as exc:
-            raise DisconnectionError(f"conexión perdida mientras esperaba en el pool: {exc}") from exc
+        if not responde(engine, dbapi_conn):
+            raise DisconnectionError("conexión perdida mientras esperaba en el pool")
+
+
+def responde(engine: Engine, dbapi_conn: Any) -> bool:
+    """Whether the server still answers on ``dbapi_conn`` (a round trip: SQLAlchemy's own ping)."""
+    try:
+        engine.dialect.do_ping(dbapi_conn)
+    except engine.dialect.loaded_dbapi.Error:
+        return False
+    return True
 
 
 def sqlite_file(database: str | None) -> Path | None:
@@ -293,11 +300,8 @@ class Database:
             with traducir_errores(), self._lector.begin() as conn:
                 yield conn
             return
-        try:
-            with traducir_errores(), conn.begin():
-                yield conn
-        finally:
-            self._del_hilo.ultima = time.monotonic()
+        with traducir_errores(), conn.begin():
+            yield conn
 
     def _lector_propio(self) -> Connection | None:
         """The connection this thread keeps for its reads: on SQLite the event loop's, on PostgreSQL
@@ -321,12 +325,15 @@ class Database:
             return conn
         if not getattr(self._del_hilo, "lector", False):
             return None
-        vieja = getattr(self._del_hilo, "conn", None)
-        if vieja is not None and not vieja.closed and not vieja.invalidated and self._sigue_viva(vieja):
-            return vieja
+        vieja, ahora = getattr(self._del_hilo, "conn", None), time.monotonic()
+        ultima, self._del_hilo.ultima = getattr(self._del_hilo, "ultima", ahora), ahora
+        if vieja is not None and not vieja.closed and not vieja.invalidated:
+            # Pinged only after sitting unused past PING_TRAS_S, as the pool's connections are.
+            if ahora - ultima < PING_TRAS_S or responde(self.engine, vieja.connection.driver_connection):
+                return vieja
+            vieja.invalidate()
         with traducir_errores():
             conn = self._del_hilo.conn = self._lector.connect()
-        self._del_hilo.ultima = time.monotonic()
         with self._cerrojo_lectores:
             if vieja is not None:
                 self._propias.remove(vieja)
@@ -334,17 +341,6 @@ class Database:
         if vieja is not None:
             vieja.close()  # an invalidated one: back to the pool, which discards it
         return conn
-
-    def _sigue_viva(self, conn: Connection) -> bool:
-        """False when a connection that sat unused past PING_TRAS_S no longer answers (then invalidated)."""
-        if time.monotonic() - getattr(self._del_hilo, "ultima", 0.0) < PING_TRAS_S:
-            return True
-        try:
-            self.engine.dialect.do_ping(conn.connection.driver_connection)
-        except self.engine.dialect.loaded_dbapi.Error:
-            conn.invalidate()
-            return False
-        return True
 
     def diferir(self, statement: Any, fila: dict[str, Any]) -> None:
         """Insert ``fila`` with ``statement`` soon, in a batch, off the caller's thread (see db/diferido.py).
