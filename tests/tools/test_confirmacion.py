@@ -25,6 +25,7 @@ from soporte_mcp.server import build_server
 from soporte_mcp.services import pagos
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.confirmacion import Confirmacion, Estado, Vista
+from soporte_mcp.tools import _confirmacion
 from tests.conftest import CLIENT_INFO, audit_rows, business_state, error_code, ok
 
 pytestmark = pytest.mark.anyio
@@ -220,6 +221,28 @@ async def test_when_nobody_can_be_asked_the_form_preview_is_not_read(
     async with cliente(servidor(settings, db, politica), persona=Persona("accept")) as c:
         ok(await c.call_tool("registrarPago", PAGO))
     assert lecturas and set(lecturas) == {2}  # read for each round of the question
+
+
+@pytest.mark.parametrize("politica", ["auto", "siempre", "nunca"])
+async def test_when_nobody_can_be_asked_no_resolver_runs_and_the_outcome_is_the_same(
+    settings, db, monkeypatch: pytest.MonkeyPatch, politica: str
+) -> None:
+    corridas: list[str] = []
+    for nombre in ("_leer", "preguntar"):
+        original = getattr(_confirmacion, nombre)
+        monkeypatch.setattr(_confirmacion, nombre, lambda *a, _n=nombre, _o=original, **k: (corridas.append(_n),
+                                                                                             _o(*a, **k))[1])
+    esperado = {"auto": ("ok", "no_posible"), "siempre": ("rechazado", "no_posible"),
+                "nunca": ("ok", "no_requerida")}[politica]
+    async with cliente(servidor(settings, db, politica)) as c:  # declares no elicitation
+        await c.call_tool("registrarPago", PAGO)
+        await c.call_tool("anularPago", {"pagoId": 1, "motivo": "se registró por error"})
+    assert corridas == []
+    filas = audit_rows(db)[-2:]
+    assert [(f.resultado, f.metadatos["confirmacion"]) for f in filas] == [esperado, esperado]
+    async with cliente(servidor(settings, db, "auto"), persona=Persona("accept")) as c:
+        ok(await c.call_tool("registrarPago", PAGO))
+    assert "preguntar" in corridas  # a client that can be asked still gets the SDK's resolution
 
 
 async def test_under_siempre_a_client_without_elicitation_retrying_a_payment_already_made_gets_it_back(

@@ -25,6 +25,7 @@ in its tool (see tools/pagos.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,8 +34,9 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.server.mcpserver.tools import Tool
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from soporte_mcp.perezoso import perezoso
 from soporte_mcp.services.confirmacion import (
@@ -86,18 +88,77 @@ def declarar(server: MCPServer) -> None:
 
 def preguntar(ctx: Context, pregunta: Pregunta | None) -> Elicit[ConfirmarPago] | Confirmacion:
     """The form for ``pregunta``, or why nobody is asked (None: the service will refuse the call anyway)."""
-    politica = estado(ctx).settings.confirmar_pagos
-    if politica == "nunca":
-        return SIN_PREGUNTA
     # Before looking at ``pregunta``: when nobody can be asked, ``previa_*`` did not read it (``_leer``).
     # The service refuses a call that fails its own checks (unknown customer, a repeated key's other
     # data…) before it looks at the confirmation, so "no_posible" changes nothing for those.
-    motivo = _impedimento(ctx)
-    if motivo is not None:
-        return Confirmacion(Estado.NO_POSIBLE, motivo=motivo, exigida=politica == "siempre")
+    sin_pregunta = sin_formulario(ctx)
+    if sin_pregunta is not None:
+        return sin_pregunta
     if pregunta is None:
         return SIN_PREGUNTA
     return Elicit(pregunta.mensaje, ConfirmarPago)
+
+
+def sin_formulario(ctx: Context) -> Confirmacion | None:
+    """How the confirmation ends when nobody is to be asked (the policy is ``nunca``, or this client
+    cannot be asked); None when the person can be asked."""
+    politica = estado(ctx).settings.confirmar_pagos
+    if politica == "nunca":
+        return SIN_PREGUNTA
+    motivo = _impedimento(ctx)
+    if motivo is None:
+        return None
+    return Confirmacion(Estado.NO_POSIBLE, motivo=motivo, exigida=politica == "siempre")
+
+
+class Confirmable(Tool):
+    """A tool whose resolvers ask the person, run without them when nobody can be asked.
+
+    Why (issue 13): when nobody can be asked (a client that declares no elicitation, a
+    2025-11-25 call over stateless HTTP, the ``nunca`` policy), the resolvers only ever
+    come to "no preview read, nobody asked" (``_leer``, ``preguntar``), yet the SDK's
+    resolution around them (its per-call state, decoding ``requestState``, awaiting each
+    resolver) took ≈ 80 µs of a payment's ≈ 1 ms.  Then this hands the body exactly what
+    the resolvers would have given it, ``None`` for the preview and the answer accepted
+    with that ``Confirmacion`` (as the SDK wraps a resolver's plain value), through a
+    copy of the tool without resolvers, one per distinct answer.  Whenever a person can
+    be asked, the SDK's own resolution runs as before.
+    """
+
+    previa: str
+    respuesta: str
+    _sin_resolvers: dict[Confirmacion, Tool] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def de(cls, herramienta: Tool, *, previa: str, respuesta: str) -> Confirmable:
+        """``herramienta`` (registered with resolvers for its parameters ``previa`` and ``respuesta``) as one."""
+        if set(herramienta.resolved_params) != {previa, respuesta}:
+            raise ValueError(f"{herramienta.name}: se esperaban resolvers para {previa!r} y {respuesta!r}")
+        campos = {campo: getattr(herramienta, campo) for campo in Tool.model_fields}
+        return cls.model_construct(**campos, previa=previa, respuesta=respuesta)
+
+    async def run(self, arguments: dict[str, Any], context: Context, convert_result: bool = False) -> Any:
+        sin_pregunta = sin_formulario(context)
+        if sin_pregunta is None:
+            return await super().run(arguments, context, convert_result)
+        return await self._sin_preguntar(sin_pregunta).run(arguments, context, convert_result)
+
+    def _sin_preguntar(self, sin_pregunta: Confirmacion) -> Tool:
+        herramienta = self._sin_resolvers.get(sin_pregunta)
+        if herramienta is None:
+            respuesta = AcceptedElicitation[Any].model_construct(data=sin_pregunta)
+            fn = functools.partial(self.fn, **{self.previa: None, self.respuesta: respuesta})
+            campos = {campo: getattr(self, campo) for campo in Tool.model_fields}
+            herramienta = Tool.model_construct(**campos | {"fn": fn, "resolved_params": {}, "resolver_plans": {}})
+            self._sin_resolvers[sin_pregunta] = herramienta
+        return herramienta
+
+
+def confirmables(server: MCPServer, *nombres: str, previa: str = "previa", respuesta: str = "respuesta") -> None:
+    """Make the registered tools ``nombres`` ``Confirmable`` (their resolvers fill ``previa`` and ``respuesta``)."""
+    for nombre in nombres:
+        server._tool_manager._tools[nombre] = Confirmable.de(
+            server._tool_manager.get_tool(nombre), previa=previa, respuesta=respuesta)
 
 
 def confirmacion(respuesta: ElicitationResult[ConfirmarPago], pregunta: Pregunta | None) -> Confirmacion:
@@ -137,10 +198,9 @@ async def _leer(ctx: Context, servicio: Callable[..., T | None], **kwargs: Any) 
     Skipping it matters for speed (issue 13): a client that declares no elicitation (a load
     generator, most programs) paid a customer read before every payment for a form never shown.
     """
-    app = estado(ctx)
-    if app.settings.confirmar_pagos == "nunca" or _impedimento(ctx) is not None:
+    if sin_formulario(ctx) is not None:
         return None
-    db = await app.db()
+    db = await estado(ctx).db()
     return await db.run(servicio, db=db, **kwargs)
 
 

@@ -19,6 +19,7 @@ from soporte_mcp.services.schemas import AnulacionRegistrada, ListaPagos, PagoRe
 from soporte_mcp.tools._comun import ESCRITURA, LECTURA, ejecutar, estado, publicar
 from soporte_mcp.tools._confirmacion import (
     ConfirmarPago,
+    confirmables,
     confirmacion,
     pregunta_anulacion,
     pregunta_pago,
@@ -173,3 +174,4 @@ def registrar(server: MCPServer) -> None:
     publicar(server, registrar_pago, "registrarPago", "Registrar pago", ESCRITURA, Tipo.PAGO)
     publicar(server, listar_pagos, "listarPagos", "Listar pagos", LECTURA, Tipo.CONSULTA)
     publicar(server, anular_pago, "anularPago", "Anular pago", ANULACION, Tipo.ANULACION)
+    confirmables(server, "registrarPago", "anularPago")
