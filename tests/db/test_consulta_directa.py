@@ -1,15 +1,21 @@
-"""db.consulta_directa: the hot reads run on the driver's cursor (SQLite, and psycopg outside a transaction) give what
-Core gives, and fail the way Core fails."""
+"""db.consulta_directa: the hot reads (and a payment's statements) run on the driver's cursor (SQLite, and
+psycopg outside a transaction), give what Core gives, and fail the way Core fails."""
 
 from __future__ import annotations
 
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
 import pytest
 from sqlalchemy import bindparam, column, event, select, table
+from sqlalchemy.exc import IntegrityError
 
 from soporte_mcp.db.consulta_directa import ConsultaDirecta
-from soporte_mcp.db.models import Cliente
+from soporte_mcp.db.models import Cliente, HistorialAccion, ahora
 from soporte_mcp.db.types import Dinero
 from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.services import auditoria, pagos
 from soporte_mcp.services import clientes as servicio
 from tests.conftest import BACKEND
 
@@ -87,9 +93,74 @@ def test_a_statement_listener_sees_the_statement(db) -> None:
     assert any("FROM clientes" in s for s in vistas)
 
 
-@pytest.mark.sqlite_only
-def test_a_parameter_that_needs_converting_is_refused(db) -> None:
+def test_a_parameter_is_converted_as_core_converts_it(db) -> None:
     clientes = Cliente.__table__
-    por_saldo = ConsultaDirecta(select(clientes.c.id).where(clientes.c.saldo == bindparam("s", type_=Dinero())))
-    with pytest.raises(TypeError), db.lectura() as conn:
-        por_saldo.filas(conn, s=1)
+    por_saldo = ConsultaDirecta(select(clientes.c.id).where(clientes.c.saldo >= bindparam("s", type_=Dinero())))
+    with db.lectura() as conn:
+        directas = por_saldo.filas(conn, s=Decimal("850.50"))
+        assert directas == [tuple(f) for f in conn.execute(por_saldo.statement, {"s": Decimal("850.50")})]
+    assert directas
+
+
+def _pago(**cambios: Any) -> dict[str, Any]:
+    return {"cliente_id": 2, "monto": Decimal("12.34"), "descripcion": "x", "metodo_pago": "tarjeta",
+            "fecha": ahora(), "procesado_por": None, "saldo_anterior": Decimal("1.00"),
+            "saldo_posterior": Decimal("13.34"), "clave_idempotencia": None, "huella": "h"} | cambios
+
+
+def test_a_payments_insert_and_update_give_what_core_gives(db) -> None:
+    with db.escritura() as conn:
+        directa = pagos.INSERTAR_PAGO.primera(conn, **_pago())
+        de_core = conn.execute(pagos.INSERTAR_PAGO.statement, _pago(fecha=directa.fecha)).one()
+        assert directa._replace(id=de_core.id) == tuple(de_core)
+        assert (directa.monto, directa.fecha.tzinfo) == (Decimal("12.34"), UTC)
+        (saldo,) = pagos.SUMAR_AL_SALDO.filas(conn, cliente=2, importe=Decimal("0.01"))[0]
+        assert saldo == conn.execute(pagos.SUMAR_AL_SALDO.statement, {"cliente": 2, "importe": Decimal("0")}).scalar()
+        conn.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_a_payment_on_sqlite_runs_its_statements_on_the_driver_not_core(db, monkeypatch) -> None:
+    _sin_core(monkeypatch)
+    with db.escritura() as conn:
+        assert pagos.CLIENTE_PARA_PAGO.primera(conn, id=2).activo
+        assert pagos.INSERTAR_PAGO.primera(conn, **_pago()).cliente_id == 2
+        auditoria.INSERTAR_DIRECTA.filas(conn, **_fila_de_auditoria())
+        conn.rollback()
+
+
+def _fila_de_auditoria() -> dict[str, Any]:
+    return {"tipo": "pago", "herramienta": "t", "resultado": "ok", "descripcion": "d", "cliente_id": None,
+            "usuario": None, "ip_address": None, "metadatos": {"a": [1]}, "fecha": ahora()}
+
+
+def test_an_insert_that_leaves_a_default_out_gets_it_as_core_does(db) -> None:
+    sin_fecha = {k: v for k, v in _fila_de_auditoria().items() if k != "fecha"}
+    with db.escritura() as conn:
+        auditoria.INSERTAR_DIRECTA.filas(conn, **sin_fecha)
+        h = HistorialAccion.__table__.c
+        fila = conn.execute(select(h.herramienta, h.metadatos, h.fecha).order_by(h.id.desc()).limit(1)).one()
+        assert (fila[0], fila[1], fila[2] is not None) == ("t", {"a": [1]}, True)
+        conn.rollback()
+
+
+def test_a_refused_write_comes_out_as_core_raises_it(db) -> None:
+    with db.escritura() as conn:
+        pagos.INSERTAR_PAGO.primera(conn, **_pago(clave_idempotencia="k"))
+        with pytest.raises(IntegrityError):
+            pagos.INSERTAR_PAGO.primera(conn, **_pago(clave_idempotencia="k"))
+        if BACKEND == "sqlite":  # the failed statement changed nothing; the transaction goes on
+            assert pagos.CLIENTE_PARA_PAGO.primera(conn, id=2).nombre
+        conn.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_a_write_that_fails_after_sqlite_dropped_the_transaction_is_not_repeated_alone(db) -> None:
+    with db.escritura() as conn:
+        pagos.INSERTAR_PAGO.primera(conn, **_pago(clave_idempotencia="k"))
+        conn.connection.driver_connection.execute("COMMIT")  # as SQLite does on some errors: no transaction
+        antes = conn.connection.driver_connection.execute("SELECT count(*) FROM pagos").fetchone()
+        with pytest.raises(BaseDeDatosNoDisponible):
+            pagos.INSERTAR_PAGO.primera(conn, **_pago(clave_idempotencia="k"))
+        assert conn.connection.driver_connection.execute("SELECT count(*) FROM pagos").fetchone() == antes
+        conn.connection.driver_connection.execute("BEGIN")  # for the context manager's own COMMIT

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, insert
 
+from soporte_mcp.db.consulta_directa import ConsultaDirecta
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import HistorialAccion, ahora
 from soporte_mcp.dominio import Llamada, Tipo
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 historial = HistorialAccion.__table__
 # Built once: every tool call inserts one row (see services/clientes.py on prebuilt statements).
 INSERTAR = insert(historial)
+# A write's row, in its transaction: on SQLite's driver (db/consulta_directa.py), like the payment's statements.
+INSERTAR_DIRECTA = ConsultaDirecta(INSERTAR)
 
 
 @dataclass
@@ -85,7 +88,7 @@ def registrar(
     detalles: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert one HistorialAccion row on ``conn`` (inside the caller's transaction)."""
-    conn.execute(INSERTAR, fila(llamada, tipo, resultado, descripcion, cliente_id, detalles))
+    INSERTAR_DIRECTA.filas(conn, **fila(llamada, tipo, resultado, descripcion, cliente_id, detalles))
 
 
 def fila(
