@@ -196,7 +196,7 @@ def objetivos_13(informe: Informe, filas: list[Fila | FilaValor]) -> list[Objeti
     for r in informe.par:
         # The peer's wrk timeouts only lower its calls/s (a full scan per search on SQLite); a wrong
         # answer from any server, or any socket error of ours or the no-op's, fails the row.
-        sana = [c for c in r.comparaciones if not (c.nuestro.fallo or (c.par and c.par.malos) or c.noop.fallo)]
+        sana = [c for c in r.comparaciones if not (c.nuestro.fallo or (c.par and c.par.malos) or c.noop_fallo)]
         enfermas = len(r.comparaciones) - len(sana)
         nota = f" ({enfermas} run(s) with bad answers: not met)" if enfermas else ""
         if r.backend == "SQLite":
