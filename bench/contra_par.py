@@ -444,6 +444,7 @@ def tabla(resultados: list[Resultado]) -> str:
                 f"| {f'{c.frente_al_par:.2f}' if c.frente_al_par else '—'} | {c.frente_al_noop:.2f} "
                 f"| {f'{c.carga:,.0f}' if c.carga else '—'} | {_reparto(c.nuestro)} "
                 f"| {c.nuestro.malos + c.nuestro.errores_socket}/"
-                f"{(par.malos + par.errores_socket) if par else '—'}/{sum(w.malos + w.errores_socket for w in c.noops)} |"
+                f"{(par.malos + par.errores_socket) if par else '—'}/"
+                f"{sum(w.malos + w.errores_socket for w in c.noops)} |"
             )
     return "\n".join(lineas)
