@@ -67,5 +67,5 @@ def to_cents(monto: Decimal) -> int:
 
 
 def from_cents(cents: int) -> Decimal:
-    """The amount of an integer number of cents."""
-    return (Decimal(cents) / 100).quantize(CENTAVO)
+    """The amount of an integer number of cents (exact, with two decimals: 85050 → 850.50)."""
+    return Decimal(cents).scaleb(-2)

@@ -133,8 +133,10 @@ class ServidorSoporte(MCPServer[AppState]):
         if not self._registradas:  # usually done in the background already; else ~40 ms once, off the loop
             await anyio.to_thread.run_sync(self.registrar_herramientas)
         # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
+        contexto = context.request_context if context is not None else None
         origen = llamada(context, name, arguments) if context is not None else None
-        with peticion(name, arguments, origen), medir_llamada(**_medible(context, name, origen)) as medida:
+        app = contexto.lifespan_context if contexto is not None else None
+        with peticion(name, arguments, origen, app), medir_llamada(**_medible(contexto, name, origen)) as medida:
             try:
                 return await super().call_tool(name, arguments, context)
             except ToolError as exc:
@@ -176,13 +178,13 @@ class ServidorSoporte(MCPServer[AppState]):
         await correr(auditoria.registrar_fallo, db, llamada(context, name, arguments), tipo, error)
 
 
-def _medible(context: Context | None, name: str, origen: Llamada | None) -> dict[str, Any]:
+def _medible(contexto: ServerRequestContext[AppState, Any] | None, name: str, origen: Llamada | None) -> dict[str, Any]:
     # A name the client made up must not become a metrics label of its own.
     herramienta = name if name in TIPOS else "desconocida"
-    if context is None or origen is None:
+    if contexto is None or origen is None:
         return {"herramienta": herramienta}
     return {"herramienta": herramienta, "llamante": origen.usuario,
-            "peticion": context.request_context.request, "jsonrpc_id": context.request_id}
+            "peticion": contexto.request, "jsonrpc_id": contexto.request_id}
 
 
 def _sello(settings: Settings) -> RequestStateSecurity | None:

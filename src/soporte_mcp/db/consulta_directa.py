@@ -171,7 +171,9 @@ class ConsultaDirecta:
         return compilado, variables, compilado.construct_expanded_state(dict.fromkeys(variables))
 
     def _conversiones(self, dialecto: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        procesadores = (c.type.dialect_impl(dialecto).result_processor(dialecto, None)
+        # Our column types offer their conversion as one call (db/types.py); others get SQLAlchemy's.
+        procesadores = (c.type.conversion_directa(dialecto) if hasattr(c.type, "conversion_directa")
+                        else c.type.dialect_impl(dialecto).result_processor(dialecto, None)
                         for c in self.statement.exported_columns)
         return tuple((i, p) for i, p in enumerate(procesadores) if p is not None)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
@@ -27,6 +29,10 @@ class Dinero(TypeDecorator[Decimal]):
     def process_result_value(self, value: int | None, dialect) -> Decimal | None:  # noqa: ANN001
         return None if value is None else from_cents(int(value))
 
+    def conversion_directa(self, dialect) -> Callable[[Any], Decimal | None]:  # noqa: ANN001
+        """``process_result_value`` as one call, for db/consulta_directa.py (see FechaUTC's)."""
+        return _de_centavos
+
 
 class FechaUTC(TypeDecorator[datetime]):
     """An aware datetime stored in UTC (SQLite keeps no offset, so we normalise on the way in)."""
@@ -46,3 +52,19 @@ class FechaUTC(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def conversion_directa(self, dialect) -> Callable[[Any], datetime | None]:  # noqa: ANN001
+        """The column's result conversion as one call, for db/consulta_directa.py.
+
+        SQLAlchemy's chains three (the decorator's wrapper, the dialect's parser, then
+        ``process_result_value``): ≈ 2 µs a value, 22 values in a ten-customer search
+        (issue 13).  This is the dialect's parser and the same normalisation to UTC.
+        """
+        leer = self.impl_instance.dialect_impl(dialect).result_processor(dialect, None)
+        if leer is None:  # the driver gives datetimes (psycopg)
+            return lambda valor: self.process_result_value(valor, dialect)
+        return lambda valor: None if valor is None else leer(valor).replace(tzinfo=UTC)
+
+
+def _de_centavos(valor: int | None) -> Decimal | None:
+    return None if valor is None else from_cents(int(valor))
