@@ -23,10 +23,11 @@ from tests.conftest import BACKEND
 @pytest.mark.parametrize("consulta", [
     servicio.POR_ID, servicio.POR_EMAIL,
     pytest.param(servicio.BUSQUEDA_POR_PALABRAS[False], marks=pytest.mark.sqlite_only),
-    servicio.ULTIMOS_PAGOS, servicio.ULTIMOS_MOVIMIENTOS, servicio.RESUMEN,
-], ids=["por_id", "por_email", "palabras", "pagos", "movimientos", "resumen"])
+    servicio.ULTIMOS_PAGOS, servicio.ULTIMAS_ANULACIONES, servicio.RESUMEN,
+], ids=["por_id", "por_email", "palabras", "pagos", "anulaciones", "resumen"])
 def test_the_rows_are_the_rows_core_gives(db, consulta) -> None:
-    parametros = {"id": 6, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
+    cliente = 5 if consulta is servicio.ULTIMAS_ANULACIONES else 6  # the demo's reversal is customer 5's
+    parametros = {"id": cliente, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
     with db.lectura() as conn:
         nombres = {b.key for b in consulta.statement.compile(dialect=conn.dialect).binds.values() if b.required}
         parametros = {k: v for k, v in parametros.items() if k in nombres}

@@ -14,13 +14,11 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
-    literal_column,
     select,
     table,
     text,
     tuple_,
     type_coerce,
-    union_all,
 )
 
 from soporte_mcp.db.consulta_directa import ConsultaDirecta
@@ -372,14 +370,29 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
         cliente = _fila_cliente(op.conn, cliente_id)
         op.cliente_id = cliente["id"]
         op.descripcion = f"Consulta de saldo del cliente {cliente['id']}: {cliente['saldo']:.2f}"
+        recientes = ULTIMOS_PAGOS.filas(op.conn, id=cliente_id)
         # One validation of plain dicts, as for a search (see _ordenar).
         return SaldoCliente.model_validate({
             "cliente": cliente,
             "saldo": cliente["saldo"],
-            "ultimos_pagos": _como_dicts(ULTIMOS_PAGOS, op.conn, cliente_id),
-            "ultimos_movimientos": _como_dicts(ULTIMOS_MOVIMIENTOS, op.conn, cliente_id),
+            "ultimos_pagos": _como_dicts(ULTIMOS_PAGOS, recientes),
+            "ultimos_movimientos": _ultimos_movimientos(recientes, ULTIMAS_ANULACIONES.filas(op.conn, id=cliente_id)),
             "resumen": _resumen_cuenta(op.conn, cliente_id),
         })
+
+
+def _ultimos_movimientos(ultimos_pagos: list[tuple], ultimas_anulaciones: list[tuple]) -> list[dict[str, Any]]:
+    """The 5 newest of both (by date, then id, as one ORDER BY over their union would give them).
+
+    The 5 newest movements are among the 5 newest payments and the 5 newest reversals, and the
+    payments are read anyway: a UNION ALL of both tables read the payments a second time
+    (≈ 20 µs of a ≈ 200 µs balance, issue 13).
+    """
+    movimientos = [("pago", id_, id_, monto, descripcion, fecha)
+                   for id_, monto, _metodo, descripcion, fecha in ultimos_pagos]
+    movimientos += [("anulacion", *fila) for fila in ultimas_anulaciones]
+    movimientos.sort(key=lambda m: (m[5], m[1]), reverse=True)
+    return [dict(zip(COLUMNAS_MOVIMIENTO, m, strict=True)) for m in movimientos[:5]]
 
 
 # Statements built once: constructing a Core statement costs ~50 µs a call, three times
@@ -403,18 +416,14 @@ RESUMEN = ConsultaDirecta(select(
     .where(anulaciones.c.cliente_id == bindparam("id"))
     .scalar_subquery(),
 ))
-# Payments and reversals merged, newest first.
-_MOVIMIENTOS = union_all(
-    select(literal_column("'pago'").label("tipo"), pagos.c.id, pagos.c.id.label("pago_id"),
-           pagos.c.monto.label("monto"), pagos.c.descripcion, pagos.c.fecha)
-    .where(pagos.c.cliente_id == bindparam("id")),
-    select(literal_column("'anulacion'").label("tipo"), anulaciones.c.id, anulaciones.c.pago_id,
-           anulaciones.c.monto.label("monto"), anulaciones.c.motivo.label("descripcion"), anulaciones.c.fecha)
-    .where(anulaciones.c.cliente_id == bindparam("id")),
-).subquery()
-ULTIMOS_MOVIMIENTOS = ConsultaDirecta(
-    select(_MOVIMIENTOS).order_by(_MOVIMIENTOS.c.fecha.desc(), _MOVIMIENTOS.c.id.desc()).limit(5)
+# The newest reversals, merged with the newest payments into the last movements (_ultimos_movimientos).
+ULTIMAS_ANULACIONES = ConsultaDirecta(
+    select(anulaciones.c.id, anulaciones.c.pago_id, anulaciones.c.monto, anulaciones.c.motivo, anulaciones.c.fecha)
+    .where(anulaciones.c.cliente_id == bindparam("id"))
+    .order_by(anulaciones.c.fecha.desc(), anulaciones.c.id.desc())
+    .limit(5)
 )
+COLUMNAS_MOVIMIENTO = ("tipo", "id", "pago_id", "monto", "descripcion", "fecha")
 
 
 def ficha_cliente(*, db: Database, llamada: Llamada, ident: int) -> ClienteResumen:
@@ -451,10 +460,10 @@ def _fila_cliente(conn: Connection, cliente_id: int) -> dict[str, Any]:
     return dict(zip(POR_ID.columnas, filas[0], strict=True))
 
 
-def _como_dicts(consulta: ConsultaDirecta, conn: Connection, cliente_id: int) -> list[dict[str, Any]]:
+def _como_dicts(consulta: ConsultaDirecta, filas: list[tuple]) -> list[dict[str, Any]]:
     # Plain dicts for pydantic to validate in one go: ≈ 1.5 µs a row, against ≈ 4.5 for a Row
     # (read attribute by attribute) and a model per row.
-    return [dict(zip(consulta.columnas, fila, strict=True)) for fila in consulta.filas(conn, id=cliente_id)]
+    return [dict(zip(consulta.columnas, fila, strict=True)) for fila in filas]
 
 
 def _resumen_cuenta(conn: Connection, cliente_id: int) -> dict[str, Any]:
