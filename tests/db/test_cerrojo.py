@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from soporte_mcp.db.cerrojo import CerrojoDeArchivo, ruta_del_cerrojo
+from soporte_mcp.db.cerrojo import CerrojoDeArchivo, ruta_de_la_cola, ruta_del_cerrojo
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.services.auditoria import Llamada
 from soporte_mcp.services.pagos import registrar_pago
@@ -44,6 +46,47 @@ def test_the_turn_is_exclusive_and_a_waiter_gives_up_at_its_bound(tmp_path: Path
         uno.cerrar()
         otro.cerrar()
     assert ruta_del_cerrojo(archivo).exists()
+
+
+def _en_cola(archivo: Path) -> bool:
+    """Someone holds the right to wait (the queue lock) of ``archivo``'s turn."""
+    fd = os.open(ruta_de_la_cola(archivo), os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_holder_that_lets_the_turn_go_gets_it_again_only_after_the_one_waiting(tmp_path: Path) -> None:
+    archivo = tmp_path / "soporte.db"
+    uno, otro = CerrojoDeArchivo(archivo), CerrojoDeArchivo(archivo)
+    orden: list[str] = []
+
+    def esperar_turno() -> None:
+        assert otro.tomar(time.monotonic() + 10)
+        orden.append("otro")
+        otro.soltar()
+
+    try:
+        assert uno.tomar(time.monotonic() + 1)
+        hilo = threading.Thread(target=esperar_turno)
+        hilo.start()
+        limite = time.monotonic() + 10
+        while not _en_cola(archivo):  # until the other one waits in line
+            assert time.monotonic() < limite
+            time.sleep(0.001)
+        uno.soltar()
+        assert uno.tomar(time.monotonic() + 10)  # at once, were it not for the one waiting
+        orden.append("uno")
+        uno.soltar()
+        hilo.join()
+    finally:
+        uno.cerrar()
+        otro.cerrar()
+    assert orden == ["otro", "uno"]
 
 
 def test_a_holder_killed_with_sigkill_leaves_the_turn_free(tmp_path: Path) -> None:

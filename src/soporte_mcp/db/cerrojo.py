@@ -14,6 +14,12 @@ is free whenever they ask for it; they poll it every ≤ 1 ms, not every 100 ms.
 - The wait is bounded (``tomar(hasta)``): no thread blocks forever behind a
   stopped process; the caller then answers "busy, retry", as SQLite's busy
   timeout did.
+- Turns go in order: a writer first takes a second lock, ``<database>-escritor.cola``
+  (the right to wait), then the turn, and lets the first go once it has the turn.
+  Without it a holder with more work took the turn again the instant it let it go,
+  before the other process's next poll: payments from two workers measured 1,284–1,618
+  a second between identical runs, with a p99 of up to 1.2 s (issue 13). Now the one
+  waiting is next, and only it polls the turn, every ≤ ``ESPERA_EN_COLA_S``.
 - Processes that do not take it (the CLI, an older server, ``sqlite3``) still
   meet SQLite's busy handler: the lock orders our writers, SQLite's keeps
   everyone safe.
@@ -32,10 +38,16 @@ log = logging.getLogger(__name__)
 # Sleeps between tries: a hand-over is noticed within ≈1 ms; a waiter costs ~1,000 wake-ups a second.
 PRIMERA_ESPERA_S = 0.0001
 ESPERA_MAXIMA_S = 0.001
+# The one waiter next in line polls the turn itself more often: the turn is then idle ≤ 0.2 ms at a hand-over.
+ESPERA_EN_COLA_S = 0.0002
 
 
 def ruta_del_cerrojo(archivo: Path) -> Path:
     return archivo.with_name(archivo.name + "-escritor.lock")
+
+
+def ruta_de_la_cola(archivo: Path) -> Path:
+    return archivo.with_name(archivo.name + "-escritor.cola")
 
 
 class CerrojoDeArchivo:
@@ -44,41 +56,65 @@ class CerrojoDeArchivo:
 
     def __init__(self, archivo: Path) -> None:
         self._ruta = ruta_del_cerrojo(archivo)
+        self._ruta_cola = ruta_de_la_cola(archivo)
         self._fd: int | None = None
+        self._fd_cola: int | None = None
 
     def tomar(self, hasta: float) -> bool:
-        """Take the lock, waiting until ``hasta`` (``time.monotonic()``) at most; False if it did not come."""
-        fd = self._abrir()
+        """Take the lock, waiting until ``hasta`` (``time.monotonic()``) at most; False if it did not come.
+
+        In line behind whoever waits already (the queue lock), then the turn itself.
+        """
+        fd, cola = self._abrir()
         if fd is None:  # the lock file cannot be created: SQLite's lock alone orders the writers
             return True
-        espera = PRIMERA_ESPERA_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                pass
-            restante = hasta - time.monotonic()
-            if restante <= 0:
-                return False
-            time.sleep(min(espera, restante))
-            espera = min(espera * 2, ESPERA_MAXIMA_S)
+        if cola is None:
+            return _esperar(fd, hasta, ESPERA_MAXIMA_S)
+        if not _esperar(cola, hasta, ESPERA_MAXIMA_S):
+            return False
+        try:
+            return _esperar(fd, hasta, ESPERA_EN_COLA_S)
+        finally:
+            fcntl.flock(cola, fcntl.LOCK_UN)
 
     def soltar(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def cerrar(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # releases the lock if still held
-            self._fd = None
+        for fd in (self._fd, self._fd_cola):
+            if fd is not None:
+                os.close(fd)  # releases the lock if still held
+        self._fd = self._fd_cola = None
 
-    def _abrir(self) -> int | None:
+    def _abrir(self) -> tuple[int | None, int | None]:
         if self._fd is None:
-            try:
-                # Read-only is enough for flock: a user who may not write the lock file can still take it.
-                self._fd = os.open(self._ruta, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            except OSError as exc:
-                # A folder we cannot write: SQLite cannot write the database there either, and says why.
-                log.debug("sin cerrojo de escritura en %s: %s", self._ruta, exc)
-        return self._fd
+            self._fd = _abrir(self._ruta)
+            self._fd_cola = _abrir(self._ruta_cola) if self._fd is not None else None
+        return self._fd, self._fd_cola
+
+
+def _abrir(ruta: Path) -> int | None:
+    try:
+        # Read-only is enough for flock: a user who may not write the lock file can still take it.
+        return os.open(ruta, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        # A folder we cannot write: SQLite cannot write the database there either, and says why.
+        log.debug("sin cerrojo de escritura en %s: %s", ruta, exc)
+        return None
+
+
+def _esperar(fd: int, hasta: float, espera_maxima: float) -> bool:
+    """flock ``fd``, trying until ``hasta`` with sleeps that grow to ``espera_maxima``; False if it did not come."""
+    espera = PRIMERA_ESPERA_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        restante = hasta - time.monotonic()
+        if restante <= 0:
+            return False
+        time.sleep(min(espera, restante))
+        espera = min(espera * 2, espera_maxima)
