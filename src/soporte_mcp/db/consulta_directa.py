@@ -1,4 +1,4 @@
-"""Prebuilt SELECTs that, on SQLite, skip SQLAlchemy's execution path and run on the driver's cursor.
+"""Prebuilt statements that, on SQLite, skip SQLAlchemy's execution path and run on the driver's cursor.
 
 Why (issue 13): on SQLite our hot reads take 10-60 µs in the database, and
 ``Connection.execute`` adds ≈ 65 µs around each of them (events, the execution
@@ -6,8 +6,8 @@ context, the result object, one processor call per value); a balance runs four
 such statements per call, a search one to three.  Here SQLAlchemy still
 writes the SQL, once, from the same Core statement; the per-call work is the
 driver's ``execute`` plus the columns' own result conversions (cents to
-``Decimal``, text to an aware ``datetime``, 0/1 to ``bool``), which are
-SQLAlchemy's, taken from the column types once.
+``Decimal``, text to an aware ``datetime``, 0/1 to ``bool``), taken from the column
+types once: SQLAlchemy's, or our types' own in one call (db/types.py).
 
 On PostgreSQL (psycopg) the same holds for the reads, which run outside any
 transaction (``Database.lectura``): SQLAlchemy's part was ≈ 50 µs a statement and
@@ -18,8 +18,8 @@ Only what makes the shortcut safe takes it: SQLite, or PostgreSQL through psycop
 on a connection in autocommit (a read: a statement that fails there leaves no
 transaction behind to abort); no statement listener on the engine (the tracing of
 observabilidad/trazas.py wants a span per statement, so with it every statement
-goes the usual way); and on SQLite parameters that need no conversion (integers
-and text: checked when the statement is first compiled).  A database error is not
+goes the usual way).  Parameters get the columns' bind conversions, as Core gives
+them (a call's values per call, the statement's constants once).  A database error is not
 translated here: the statement is run again through SQLAlchemy, which raises it
 the one usual way (``handle_error`` events, a lost connection invalidated,
 ``traducir_errores``); a SELECT can be repeated harmlessly.  On SQLite a misuse
