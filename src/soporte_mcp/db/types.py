@@ -27,7 +27,7 @@ class Dinero(TypeDecorator[Decimal]):
         return None if value is None else to_cents(Decimal(value))
 
     def process_result_value(self, value: int | None, dialect) -> Decimal | None:  # noqa: ANN001
-        return None if value is None else from_cents(int(value))
+        return _de_centavos(value)
 
     def conversion_directa(self, dialect) -> Callable[[Any], Decimal | None]:  # noqa: ANN001
         """``process_result_value`` as one call, for db/consulta_directa.py (see FechaUTC's)."""
