@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from soporte_mcp.db.models import Cliente
+from soporte_mcp.errors import BaseDeDatosNoDisponible
 from soporte_mcp.services import clientes as servicio
 
 pytestmark = pytest.mark.sqlite_only
@@ -49,5 +50,15 @@ def test_a_read_that_raises_ends_its_transaction_and_the_error_comes_out(db, con
             conn.execute(select(func.count()).select_from(clientes)).scalar_one()
         raise RuntimeError("fallo")
     assert not db._lector_propio().connection.driver_connection.in_transaction
+    with db.lectura() as conn:
+        assert servicio.POR_ID.filas(conn, id=1)[0][0] == 1
+
+
+def test_a_read_whose_connection_broke_underneath_says_the_database_is_unavailable_and_the_next_works(db) -> None:
+    with db.lectura():
+        pass
+    db._lector_propio().connection.driver_connection.close()  # the driver's connection is gone
+    with pytest.raises(BaseDeDatosNoDisponible), db.lectura():
+        pass
     with db.lectura() as conn:
         assert servicio.POR_ID.filas(conn, id=1)[0][0] == 1

@@ -481,9 +481,10 @@ def _lectura_en_el_driver(conn: Connection) -> Iterator[Connection]:
     driver = conn.connection.driver_connection
     try:
         driver.execute("BEGIN")
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
         conn.invalidate()  # unusable: the next read opens a new one
-        raise
+        # As Core's begin() raised it, for the one translation (traducir_errores, around this).
+        raise OperationalError("BEGIN", None, exc) from exc
     try:
         yield conn
     except BaseException:
