@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -20,6 +20,7 @@ from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import server as _sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.inbound import x_mcp_header_map
@@ -58,6 +59,30 @@ INSTRUCCIONES = (
 )
 
 
+@contextmanager
+def _registro_ya_configurado() -> Iterator[None]:
+    """While the SDK builds the server: skip its logging set-up when the root logger has its handler.
+
+    ``MCPServer.__init__`` calls ``configure_logging``, which imports rich and builds a
+    ``RichHandler`` for ``logging.basicConfig``; basicConfig does nothing at all when the
+    root logger already has a handler, and ours has (``registro.configurar``, called by
+    every command first). That import was ≈ 20 ms of a stdio cold start of ≈ 460 ms, for
+    nothing (issue 13). Without a handler on the root (a server built by a library
+    user), the SDK's set-up runs as it always did.
+    """
+    original = _sdk_server.configure_logging
+
+    def configurar(level: Any = "INFO") -> None:
+        if not logging.getLogger().handlers:
+            original(level)
+
+    _sdk_server.configure_logging = configurar
+    try:
+        yield
+    finally:
+        _sdk_server.configure_logging = original
+
+
 class ServidorSoporte(MCPServer[AppState]):
     """MCPServer whose tool calls fail only one way: a Spanish message with a stable code.
 
@@ -75,7 +100,8 @@ class ServidorSoporte(MCPServer[AppState]):
 
     def __init__(self, *args: Any, confirmar_pagos: str = "auto", **kwargs: Any) -> None:
         self._esquemas_de_cabeceras: dict[str, dict[str, Any] | None] = {}
-        super().__init__(*args, **kwargs)
+        with _registro_ya_configurado():
+            super().__init__(*args, **kwargs)
         self._confirmar_pagos = confirmar_pagos
         self._registradas = False
         self._cerrojo_registro = threading.Lock()

@@ -40,7 +40,8 @@ from soporte_mcp.cli import main
 main(["serve"], prog_name="soporte-mcp")
 """
 # What the handshake and tools/list must not wait for: the database layer, the services, the tools'
-# own modules (their models and the result models) and the HTTP server's metrics and trace exporters.
+# own modules (their models and the result models), the HTTP server's metrics and trace exporters, and
+# rich (the SDK's logging handler, which our own logging makes useless: server.py).
 LIGEROS = {"soporte_mcp.db.perezosa", "soporte_mcp.tools._comun", "soporte_mcp.tools._errores",
            "soporte_mcp.tools.catalogo"}
 
@@ -48,7 +49,7 @@ LIGEROS = {"soporte_mcp.db.perezosa", "soporte_mcp.tools._comun", "soporte_mcp.t
 def pesado(modulo: str) -> bool:
     if modulo in LIGEROS:
         return False
-    return (modulo.split(".")[0] in ("sqlalchemy", "alembic", "prometheus_client")
+    return (modulo.split(".")[0] in ("sqlalchemy", "alembic", "prometheus_client", "rich")
             or modulo.startswith(("opentelemetry.sdk", "soporte_mcp.services", "soporte_mcp.db.",
                                   "soporte_mcp.tools.")))
 
