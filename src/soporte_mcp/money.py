@@ -69,3 +69,15 @@ def to_cents(monto: Decimal) -> int:
 def from_cents(cents: int) -> Decimal:
     """The amount of an integer number of cents (exact, with two decimals: 85050 → 850.50)."""
     return Decimal(cents).scaleb(-2)
+
+
+def en_texto(monto: Decimal) -> str:
+    """An amount as it leaves us in JSON: text with exactly two decimals ("1250.00")."""
+    return f"{monto:.2f}"
+
+
+def centavos_en_texto(cents: int) -> str:
+    """``en_texto(from_cents(cents))`` in integer arithmetic, without building the ``Decimal``: -5 → "-0.05"."""
+    signo = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{signo}{cents // 100}.{cents % 100:02d}"

@@ -3,18 +3,20 @@ psycopg outside a transaction), give what Core gives, and fail the way Core fail
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import bindparam, column, event, select, table
 from sqlalchemy.exc import IntegrityError
 
 from soporte_mcp.db.consulta_directa import ConsultaDirecta
 from soporte_mcp.db.models import Cliente, HistorialAccion, ahora
-from soporte_mcp.db.types import Dinero
+from soporte_mcp.db.types import Dinero, FechaUTC
 from soporte_mcp.errors import BaseDeDatosNoDisponible
+from soporte_mcp.money import centavos_en_texto, en_texto, from_cents
 from soporte_mcp.services import auditoria, pagos
 from soporte_mcp.services import clientes as servicio
 from tests.conftest import BACKEND
@@ -165,3 +167,116 @@ def test_a_write_that_fails_after_sqlite_dropped_the_transaction_is_not_repeated
             pagos.INSERTAR_PAGO.primera(conn, **_pago(clave_idempotencia="k"))
         assert conn.connection.driver_connection.execute("SELECT count(*) FROM pagos").fetchone() == antes
         conn.connection.driver_connection.execute("BEGIN")  # for the context manager's own COMMIT
+
+
+@pytest.mark.parametrize("consulta", [
+    servicio.POR_ID, servicio.POR_EMAIL,
+    pytest.param(servicio.BUSQUEDA_POR_PALABRAS[False], marks=pytest.mark.sqlite_only),
+    servicio.ULTIMOS_PAGOS, servicio.ULTIMAS_ANULACIONES, servicio.RESUMEN,
+], ids=["por_id", "por_email", "palabras", "pagos", "anulaciones", "resumen"])
+def test_rows_in_json_form_are_what_the_result_models_write_for_the_rows(db, consulta) -> None:
+    """filas_json: each value as the models' serializers write it (money text, dates ISO with Z)."""
+    cliente = 5 if consulta is servicio.ULTIMAS_ANULACIONES else 6
+    parametros = {"id": cliente, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
+    with db.lectura() as conn:
+        nombres = {b.key for b in consulta.statement.compile(dialect=conn.dialect).binds.values() if b.required}
+        parametros = {k: v for k, v in parametros.items() if k in nombres}
+        en_json = consulta.filas_json(conn, **parametros)
+        leidas = consulta.filas(conn, **parametros)
+    tipos = [c.type for c in consulta.statement.exported_columns]
+    assert en_json and len(en_json) == len(leidas)
+    for fila_json, fila in zip(en_json, leidas, strict=True):
+        assert list(fila_json) == [_como_lo_escribe_un_modelo(t, v) for t, v in zip(tipos, fila, strict=True)]
+
+
+def _como_lo_escribe_un_modelo(tipo: Any, valor: Any) -> Any:
+    if valor is None:
+        return None
+    if isinstance(tipo, FechaUTC):
+        return TypeAdapter(datetime).dump_python(valor, mode="json")
+    return f"{valor:.2f}" if isinstance(tipo, Dinero) else valor
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("guardada", [
+    "2026-09-02 15:00:00.000000", "2026-09-02 15:00:00.123000", "2024-02-29 23:59:59.000001",
+    "2026-09-02 15:00:00", "2026-09-02T15:00:00.5",  # not SQLAlchemy's own form: read, then written
+])
+def test_a_stored_date_in_json_form_is_what_pydantic_writes_for_it(db, guardada: str) -> None:
+    consulta = ConsultaDirecta(select(Cliente.__table__.c.fecha_registro).where(Cliente.__table__.c.id == 1))
+    with db.escritura() as conn:
+        conn.connection.driver_connection.execute("UPDATE clientes SET fecha_registro = ? WHERE id = 1", (guardada,))
+        (leida,), = consulta.filas(conn)
+        (en_json,), = consulta.filas_json(conn)
+        conn.rollback()
+    assert leida.tzinfo is UTC
+    assert en_json == TypeAdapter(datetime).dump_python(leida, mode="json")
+
+
+@pytest.mark.parametrize("centavos", [0, 1, 5, 99, 100, 101, 125000, -1, -5, -99, -100, -12345, 10**15 + 7])
+def test_an_amount_in_json_form_from_its_cents_is_the_models_text(centavos: int) -> None:
+    assert centavos_en_texto(centavos) == en_texto(from_cents(centavos)) == f"{from_cents(centavos):.2f}"
+
+
+def _filas_de_historial(db) -> list[tuple]:
+    with db.lectura() as conn:
+        return conn.connection.driver_connection.execute(
+            "SELECT tipo, herramienta, resultado, descripcion, cliente_id, usuario, ip_address, metadata, fecha, "
+            "typeof(cliente_id), typeof(metadata), typeof(fecha) FROM historial_acciones ORDER BY id"
+        ).fetchall() if db.is_sqlite else [tuple(f) for f in conn.execute(
+            select(*[c for c in HistorialAccion.__table__.c if c.key != "id"]).order_by(HistorialAccion.__table__.c.id))]
+
+
+def _filas_para_el_lote() -> list[dict[str, Any]]:
+    llamada = auditoria.Llamada(herramienta="buscarCliente", argumentos={"query": "Núñez \"ñ\" \\ 🙂"},
+                                usuario="bench 1", ip="127.0.0.1")
+    return [
+        auditoria.fila(llamada, auditoria.Tipo.CONSULTA, "ok", "Búsqueda 'núñez': 1 resultado(s)", 3,
+                       {"resultados": [3], "x": 1.5, "nada": None}),
+        auditoria.fila(llamada, auditoria.Tipo.CONSULTA, "rechazado", "", None, {"motivo": "vacía"}),
+        {**auditoria.fila(llamada, auditoria.Tipo.CONSULTA, "ok", "x"), "usuario": None, "ip_address": None},
+    ]
+
+
+def _historial_vacio(db) -> None:
+    with db.escritura() as conn:
+        conn.execute(HistorialAccion.__table__.delete())
+
+
+def test_a_batch_of_rows_is_stored_as_core_stores_the_same_rows(db) -> None:
+    filas = _filas_para_el_lote()
+    _historial_vacio(db)
+    with db.escritura() as conn:
+        conn.execute(auditoria.INSERTAR, filas)
+    de_core = _filas_de_historial(db)
+    _historial_vacio(db)
+    with db.escritura() as conn:
+        auditoria.INSERTAR_EN_LOTE.insertar(conn, filas)
+    assert _filas_de_historial(db) == de_core and len(de_core) == 3
+
+
+@pytest.mark.sqlite_only
+def test_a_batch_on_sqlite_is_one_statement_on_the_driver_not_core(db, monkeypatch) -> None:
+    def core(*_args, **_kwargs) -> None:
+        raise AssertionError("Connection.execute en el camino del lote")
+
+    filas = _filas_para_el_lote()
+    _historial_vacio(db)
+    with db.escritura() as conn:
+        monkeypatch.setattr(type(conn), "execute", core)
+        auditoria.INSERTAR_EN_LOTE.insertar(conn, filas)
+        monkeypatch.undo()
+    assert len(_filas_de_historial(db)) == 3
+
+
+@pytest.mark.parametrize("cambio", ["otro_orden", "no_json"])
+def test_a_batch_json_cannot_carry_goes_through_core(db, cambio: str) -> None:
+    filas = _filas_para_el_lote()
+    if cambio == "otro_orden":
+        filas[1] = dict(reversed(filas[1].items()))  # the same columns in another order
+    else:
+        filas[0]["usuario"] = b"bytes"  # no JSON: Core stores them (a blob)
+    _historial_vacio(db)
+    with db.escritura() as conn:
+        auditoria.INSERTAR_EN_LOTE.insertar(conn, filas)
+    assert len(_filas_de_historial(db)) == 3

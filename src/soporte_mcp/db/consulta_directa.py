@@ -41,6 +41,8 @@ database's unavailability, never repeated outside the transaction.
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
@@ -66,6 +68,8 @@ class _Compilada:
     entradas: tuple[tuple[int, Callable[[Any], Any]], ...]
     # (column index, its type's result conversion), for the columns that have one.
     conversiones: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # The same, to each value's JSON form (``filas_json``).
+    conversiones_json: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class ConsultaDirecta:
         # The columns whose default SQLAlchemy computes in Python: an INSERT without them takes its way.
         self._con_defecto = frozenset(
             c.key for c in tabla.columns if c.default is not None) if isinstance(statement, Insert) else frozenset()
+        # What _a_json applies to rows read by another way than SQLite's driver.
+        self._de_leidas_a_json = tuple((i, c.type.a_json) for i, c in enumerate(statement.exported_columns)
+                                       if hasattr(c.type, "a_json"))
 
     def primera(self, conn: Connection, **parametros: Any) -> Any:
         """The first row (its columns by name, as Core's rows), or None when there is none."""
@@ -104,10 +111,19 @@ class ConsultaDirecta:
 
     def filas(self, conn: Connection, **parametros: Any) -> list[tuple]:
         """The rows of the statement with ``parametros`` bound, on ``conn`` (inside its transaction)."""
+        return self._filas(conn, parametros, en_json=False)
+
+    def filas_json(self, conn: Connection, **parametros: Any) -> list[tuple]:
+        """The rows as ``filas`` gives them, each value in its JSON form instead: money as text with two
+        decimals, dates as ISO text in UTC ("…Z"), what our result models write for them (services/schemas.py,
+        ``DesdeJson``).  On SQLite's driver straight from the stored cents and text (issue 13)."""
+        return self._filas(conn, parametros, en_json=True)
+
+    def _filas(self, conn: Connection, parametros: dict[str, Any], en_json: bool) -> list[tuple]:
         if conn.dispatch.before_cursor_execute:
-            return self._por_sqlalchemy(conn, parametros)
+            return self._a_json(self._por_sqlalchemy(conn, parametros), en_json)
         if conn.dialect.name != "sqlite":
-            return self._por_psycopg(conn, parametros)
+            return self._a_json(self._por_psycopg(conn, parametros), en_json)
         nombres = frozenset(parametros) if isinstance(self.statement, Insert) else None
         if nombres is not None and not self._con_defecto <= nombres:
             return self._por_sqlalchemy(conn, parametros)
@@ -123,8 +139,16 @@ class ConsultaDirecta:
         except sqlite3.Error as exc:
             if self._escribe and not driver.in_transaction:  # SQLite rolled it all back: not again, alone
                 raise BaseDeDatosNoDisponible(PERDIDA) from exc
-            return self._por_sqlalchemy(conn, parametros)
-        return [self._convertir(fila, compilada.conversiones) for fila in crudas] if compilada.conversiones else crudas
+            return self._a_json(self._por_sqlalchemy(conn, parametros), en_json)
+        conversiones = compilada.conversiones_json if en_json else compilada.conversiones
+        return [self._convertir(fila, conversiones) for fila in crudas] if conversiones else crudas
+
+    def _a_json(self, filas: list[tuple], en_json: bool) -> list[tuple]:
+        """Rows already read (``Decimal``, ``datetime``) in their JSON form, when ``en_json``."""
+        if not en_json or not filas:
+            return filas
+        conversiones = self._de_leidas_a_json
+        return [self._convertir(fila, conversiones) for fila in filas] if conversiones else filas
 
     @staticmethod
     def _convertir(cruda: tuple, conversiones: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple:
@@ -170,9 +194,11 @@ class ConsultaDirecta:
         variables = {b.key for b in compilado.binds.values() if b.required} | (nombres or set())
         return compilado, variables, compilado.construct_expanded_state(dict.fromkeys(variables))
 
-    def _conversiones(self, dialecto: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        # Our column types offer their conversion as one call (db/types.py); others get SQLAlchemy's.
-        procesadores = (c.type.conversion_directa(dialecto) if hasattr(c.type, "conversion_directa")
+    def _conversiones(self, dialecto: Dialect, en_json: bool = False) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        # Our column types offer their conversion as one call (db/types.py), and one to JSON; others get
+        # SQLAlchemy's (SQLite's 0/1 to a bool, already JSON).
+        procesadores = (c.type.conversion_json(dialecto) if en_json and hasattr(c.type, "conversion_json")
+                        else c.type.conversion_directa(dialecto) if hasattr(c.type, "conversion_directa")
                         else c.type.dialect_impl(dialecto).result_processor(dialecto, None)
                         for c in self.statement.exported_columns)
         return tuple((i, p) for i, p in enumerate(procesadores) if p is not None)
@@ -196,6 +222,89 @@ class ConsultaDirecta:
         )
         entradas = tuple((i, procesadores[nombre]) for i, (nombre, _) in enumerate(posiciones)
                          if nombre is not None and procesadores.get(nombre) is not None)
-        compilada = _Compilada(expandido.statement, posiciones, entradas, self._conversiones(dialecto))
+        compilada = _Compilada(expandido.statement, posiciones, entradas, self._conversiones(dialecto),
+                               self._conversiones(dialecto, en_json=True))
         self._compiladas[nombres] = compilada
         return compilada
+
+
+class InsercionEnLote:
+    """Rows of one INSERT committed as a batch: on SQLite's driver, one statement for all of them.
+
+    Why (issue 13): the reads' audit rows are written behind, by a thread, ≈ 150 at a
+    time (db/diferido.py).  Through ``Connection.execute`` (an executemany) each row
+    cost ≈ 5 µs of SQLAlchemy, and the driver released and took back the interpreter's
+    lock around every row's step: with the event loop waiting for that lock on every
+    request, the two threads handed it back and forth ≈ 150 times a batch.  Measured
+    over HTTP (one worker, 32 connections, three alternating pairs of runs), a search
+    cost ≈ 50 µs of server CPU more with its audit row than without; in-process, this
+    batch cut ≈ 10 µs of it.  Here the rows travel as one JSON array, with each
+    column's own bind conversion applied first (dates to SQLite's text, JSON to its
+    text), and ``INSERT … SELECT … FROM json_each(?)`` unpacks them inside SQLite in
+    one step: the same values, the same storage types (tests/db/test_consulta_directa.py).
+
+    Anything else (another backend, a statement listener, rows of different columns, a
+    value JSON cannot carry, an SQLite without JSON functions) goes through
+    ``Connection.execute`` as before.
+    """
+
+    def __init__(self, statement: Insert) -> None:
+        self.statement = statement
+        # Per set of column names (in the rows' order): the SQL and the columns' bind conversions, or None
+        # for Core.
+        self._compiladas: dict[tuple[str, ...], tuple[str, tuple[Any, ...]] | None] = {}
+
+    def insertar(self, conn: Connection, filas: list[dict[str, Any]]) -> None:
+        """Insert ``filas`` on ``conn``, inside its transaction."""
+        if not filas:
+            return
+        if conn.dialect.name != "sqlite" or conn.dispatch.before_cursor_execute:
+            conn.execute(self.statement, filas)
+            return
+        nombres = tuple(filas[0])
+        compilada = self._compiladas.get(nombres, False)
+        if compilada is False:
+            compilada = self._compiladas[nombres] = self._compilar(conn.dialect, nombres)
+        if compilada is None or any(tuple(fila) != nombres for fila in filas):
+            conn.execute(self.statement, filas)
+            return
+        sql, conversiones = compilada
+        try:
+            datos = json.dumps([[valor if convertir is None else convertir(valor)
+                                 for valor, convertir in zip(fila.values(), conversiones, strict=True)]
+                                for fila in filas], allow_nan=False)
+        except (TypeError, ValueError):  # bytes, a NaN: not JSON
+            conn.execute(self.statement, filas)
+            return
+        driver = conn.connection.driver_connection
+        try:
+            driver.execute(sql, (datos,))
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.Error as exc:  # as ConsultaDirecta's writes: again through Core only if nothing was lost
+            if not driver.in_transaction:
+                raise BaseDeDatosNoDisponible(PERDIDA) from exc
+            conn.execute(self.statement, filas)
+
+    def _compilar(self, dialecto: Dialect, nombres: tuple[str, ...]) -> tuple[str, tuple[Any, ...]] | None:
+        tabla = self.statement.table
+        columnas = [tabla.c.get(nombre) for nombre in nombres]
+        con_defecto = {c.key for c in tabla.columns if c.default is not None}
+        if any(c is None for c in columnas) or not con_defecto <= set(nombres) or not _json_en_sqlite():
+            return None
+        preparador = dialecto.identifier_preparer
+        destino = ", ".join(preparador.format_column(c) for c in columnas)
+        valores = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columnas)))
+        sql = f"INSERT INTO {preparador.format_table(tabla)} ({destino}) SELECT {valores} FROM json_each(?)"
+        conversiones = tuple(c.type.dialect_impl(dialecto).bind_processor(dialecto) for c in columnas)
+        return sql, conversiones
+
+
+@functools.cache
+def _json_en_sqlite() -> bool:
+    """Whether this SQLite has its JSON functions (built in since 3.38, an option before)."""
+    try:
+        sqlite3.connect(":memory:").execute("SELECT json_extract(value, '$[0]') FROM json_each('[[1]]')").fetchall()
+    except sqlite3.OperationalError:
+        return False
+    return True

@@ -32,6 +32,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from soporte_mcp.db.cerrojo import CerrojoDeArchivo
+from soporte_mcp.db.consulta_directa import InsercionEnLote
 from soporte_mcp.db.diferido import EscritorDiferido
 from soporte_mcp.db.escritor import EscritorAgrupado, punto_de_guardado
 from soporte_mcp.errors import BaseDeDatosNoDisponible
@@ -370,7 +371,10 @@ class Database:
             # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
             with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
                 for statement, filas in lote.items():
-                    conn.execute(statement, filas)
+                    if isinstance(statement, InsercionEnLote):  # one statement for the batch on SQLite
+                        statement.insertar(conn, filas)
+                    else:
+                        conn.execute(statement, filas)
         finally:
             if turno is not None:
                 turno.soltar()

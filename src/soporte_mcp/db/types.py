@@ -7,10 +7,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
-from soporte_mcp.money import from_cents, to_cents
+from soporte_mcp.money import centavos_en_texto, en_texto, from_cents, to_cents
+
+# How pydantic writes an aware datetime in JSON ("2026-09-02T15:00:00Z", with ".ffffff" when there are
+# microseconds): the form our result models give, and so the one ``conversion_json`` must give too.
+_FECHA = TypeAdapter(datetime)
+
+
+def fecha_en_json(valor: datetime | None) -> str | None:
+    return None if valor is None else _FECHA.dump_python(valor, mode="json")
 
 
 class Dinero(TypeDecorator[Decimal]):
@@ -32,6 +41,16 @@ class Dinero(TypeDecorator[Decimal]):
     def conversion_directa(self, dialect) -> Callable[[Any], Decimal | None]:  # noqa: ANN001
         """``process_result_value`` as one call, for db/consulta_directa.py (see FechaUTC's)."""
         return _de_centavos
+
+    @staticmethod
+    def conversion_json(dialect) -> Callable[[Any], str | None]:  # noqa: ANN001
+        """The stored cents straight to the amount's JSON text, for ``ConsultaDirecta.filas_json``."""
+        return _centavos_en_json
+
+    @staticmethod
+    def a_json(valor: Decimal | None) -> str | None:
+        """An amount already read, in its JSON form."""
+        return None if valor is None else en_texto(valor)
 
 
 class FechaUTC(TypeDecorator[datetime]):
@@ -65,6 +84,33 @@ class FechaUTC(TypeDecorator[datetime]):
             return lambda valor: self.process_result_value(valor, dialect)
         return lambda valor: None if valor is None else leer(valor).replace(tzinfo=UTC)
 
+    def conversion_json(self, dialect) -> Callable[[Any], str | None]:  # noqa: ANN001
+        """The stored value straight to the date's JSON text, for ``ConsultaDirecta.filas_json``.
+
+        SQLAlchemy stores a datetime in SQLite as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC here): that
+        text becomes "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" by slicing, as pydantic writes the aware
+        datetime it stands for.  Anything else (another backend's datetimes, a text written by
+        other means) is read as ``conversion_directa`` reads it, then written as pydantic writes it.
+        """
+        leer = self.conversion_directa(dialect)
+
+        def a_json(valor: Any) -> str | None:
+            if type(valor) is str and len(valor) == 26 and valor[10] == " " and valor[19] == ".":
+                fraccion = valor[20:]
+                return f"{valor[:10]}T{valor[11:19]}{'' if fraccion == '000000' else '.' + fraccion}Z"
+            return fecha_en_json(leer(valor))
+
+        return a_json
+
+    @staticmethod
+    def a_json(valor: datetime | None) -> str | None:
+        """A date already read, in its JSON form."""
+        return fecha_en_json(valor)
+
 
 def _de_centavos(valor: int | None) -> Decimal | None:
     return None if valor is None else from_cents(int(valor))
+
+
+def _centavos_en_json(valor: int | None) -> str | None:
+    return None if valor is None else centavos_en_texto(int(valor))

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, insert
 
-from soporte_mcp.db.consulta_directa import ConsultaDirecta
+from soporte_mcp.db.consulta_directa import ConsultaDirecta, InsercionEnLote
 from soporte_mcp.db.engine import Database
 from soporte_mcp.db.models import HistorialAccion, ahora
 from soporte_mcp.dominio import Llamada, Tipo
@@ -33,6 +33,8 @@ historial = HistorialAccion.__table__
 INSERTAR = insert(historial)
 # A write's row, in its transaction: on SQLite's driver (db/consulta_directa.py), like the payment's statements.
 INSERTAR_DIRECTA = ConsultaDirecta(INSERTAR)
+# The reads' rows, written behind in batches: one statement a batch on SQLite (db/consulta_directa.py).
+INSERTAR_EN_LOTE = InsercionEnLote(INSERTAR)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def operacion(db: Database, llamada: Llamada, tipo: Tipo) -> Iterator[Operacion]
         registrar_fallo(db, llamada, tipo, exc, op.cliente_id if op else None)
         raise
     if not escribe:
-        db.diferir(INSERTAR, fila(llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles))
+        db.diferir(INSERTAR_EN_LOTE, fila(llamada, tipo, "ok", op.descripcion, op.cliente_id, op.detalles))
 
 
 def registrar(
@@ -128,7 +130,7 @@ def registrar_fallo(db: Database, llamada: Llamada, tipo: Tipo, exc: Exception, 
     detalles |= getattr(exc, "detalles", None) or {}  # e.g. how a confirmation ended (errors.NoConfirmado)
     valores = fila(llamada, tipo, resultado, f"{llamada.herramienta} {resultado}: {motivo}", cliente_id, detalles)
     if not tipo.escribe:
-        db.diferir(INSERTAR, valores)
+        db.diferir(INSERTAR_EN_LOTE, valores)
         return
     try:
         with db.escritura() as conn:

@@ -91,7 +91,9 @@ class ResultadoDirecto(FuncMetadata):
     def convert_result(self, result: Any) -> CallToolResult | InputRequiredResult:
         if self.output_model is None or type(result) is not self.output_model or self.wrap_output:
             return super().convert_result(result)
-        estructurado = result.model_dump(mode="json", by_alias=True)
+        # A result a service built from its JSON form gives that (services/schemas.py, DesdeJson).
+        en_json = getattr(result, "en_json", None)
+        estructurado = en_json() if en_json is not None else result.model_dump(mode="json", by_alias=True)
         texto = pydantic_core.to_json(estructurado).decode()
         # Built, not validated: both parts are the dump just made (validating walked it once more).
         contenido = [TextContent.model_construct(type="text", text=texto)]
