@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -32,3 +34,25 @@ def test_a_result_built_from_json_cannot_be_changed_behind_its_json(db) -> None:
     resultado = servicio.buscar_clientes(db=db, llamada=LLAMADA, query="garcia")
     with pytest.raises(ValidationError):
         resultado.total = 0
+
+
+def test_every_balance_in_json_is_the_dump_of_its_model(db) -> None:
+    """Every demo customer: with and without payments, with a reversal (customer 5), inactive ones."""
+    with db.lectura() as conn:
+        ids = [fila[0] for fila in conn.exec_driver_sql("SELECT id FROM clientes ORDER BY id")]
+    assert len(ids) > 5
+    for cliente_id in ids:
+        saldo = servicio.consultar_saldo(db=db, llamada=LLAMADA, cliente_id=cliente_id)
+        volcado = saldo.model_dump(mode="json", by_alias=True)
+        assert saldo.en_json() == volcado
+        assert json.dumps(saldo.en_json()) == json.dumps(volcado)  # key order included, at every level
+
+
+@pytest.mark.parametrize(("fechas", "orden"), [
+    (["2026-09-02T15:00:00Z", "2026-09-02T15:00:00.500000Z", "2026-09-02T14:59:59.999999Z"], [1, 0, 2]),
+    (["2026-09-02T15:00:00.000001Z", "2026-09-02T15:00:00Z"], [0, 1]),
+])
+def test_the_last_movements_are_ordered_by_their_instant_not_by_their_text(fechas: list[str], orden: list[int]) -> None:
+    pagos = [(i + 1, "1.00", "efectivo", f"p{i}", fecha) for i, fecha in enumerate(fechas)]
+    movimientos = servicio._ultimos_movimientos(pagos, [])
+    assert [m["id"] for m in movimientos] == [i + 1 for i in orden]

@@ -28,7 +28,7 @@ from soporte_mcp.dominio import BUSQUEDA_LARGO_MAXIMO as LARGO_MAXIMO_CONSULTA
 from soporte_mcp.dominio import BUSQUEDA_LIMITE_MAXIMO as LIMITE_MAXIMO
 from soporte_mcp.dominio import BUSQUEDA_LIMITE_POR_DEFECTO as LIMITE_POR_DEFECTO
 from soporte_mcp.errors import ClienteNoEncontrado, ConsultaDemasiadoLarga, ConsultaVacia, LimiteInvalido
-from soporte_mcp.money import from_cents
+from soporte_mcp.money import centavos_en_texto
 from soporte_mcp.services.auditoria import Llamada, Tipo, operacion
 from soporte_mcp.services.schemas import (
     ClienteResumen,
@@ -369,22 +369,24 @@ def consultar_saldo(*, db: Database, llamada: Llamada, cliente_id: int) -> Saldo
         ClienteNoEncontrado: no customer has that id.
     """
     with operacion(db, llamada, Tipo.CONSULTA) as op:
-        cliente = _fila_cliente(op.conn, cliente_id)
+        cliente = _fila_cliente(op.conn, cliente_id, en_json=True)
         op.cliente_id = cliente["id"]
-        op.descripcion = f"Consulta de saldo del cliente {cliente['id']}: {cliente['saldo']:.2f}"
-        recientes = ULTIMOS_PAGOS.filas(op.conn, id=cliente_id)
-        # One validation of plain dicts, as for a search (see _ordenar).
-        return SaldoCliente.model_validate({
+        op.descripcion = f"Consulta de saldo del cliente {cliente['id']}: {cliente['saldo']}"
+        recientes = ULTIMOS_PAGOS.filas_json(op.conn, id=cliente_id)
+        # The rows in their JSON form, validated into the result and sent as they are (see _ordenar).
+        return SaldoCliente.desde_json({
             "cliente": cliente,
             "saldo": cliente["saldo"],
             "ultimos_pagos": _como_dicts(ULTIMOS_PAGOS, recientes),
-            "ultimos_movimientos": _ultimos_movimientos(recientes, ULTIMAS_ANULACIONES.filas(op.conn, id=cliente_id)),
+            "ultimos_movimientos": _ultimos_movimientos(
+                recientes, ULTIMAS_ANULACIONES.filas_json(op.conn, id=cliente_id)),
             "resumen": _resumen_cuenta(op.conn, cliente_id),
         })
 
 
 def _ultimos_movimientos(ultimos_pagos: list[tuple], ultimas_anulaciones: list[tuple]) -> list[dict[str, Any]]:
-    """The 5 newest of both (by date, then id, as one ORDER BY over their union would give them).
+    """The 5 newest of both (by date, then id, as one ORDER BY over their union would give them), from
+    rows in JSON form.
 
     The 5 newest movements are among the 5 newest payments and the 5 newest reversals, and the
     payments are read anyway: a UNION ALL of both tables read the payments a second time
@@ -393,8 +395,15 @@ def _ultimos_movimientos(ultimos_pagos: list[tuple], ultimas_anulaciones: list[t
     movimientos = [("pago", id_, id_, monto, descripcion, fecha)
                    for id_, monto, _metodo, descripcion, fecha in ultimos_pagos]
     movimientos += [("anulacion", *fila) for fila in ultimas_anulaciones]
-    movimientos.sort(key=lambda m: (m[5], m[1]), reverse=True)
+    movimientos.sort(key=lambda m: (_orden_de_fecha(m[5]), m[1]), reverse=True)
     return [dict(zip(COLUMNAS_MOVIMIENTO, m, strict=True)) for m in movimientos[:5]]
+
+
+def _orden_de_fecha(fecha: str) -> str:
+    """A date's JSON text ("…T15:00:00Z", "…T15:00:00.5Z", always UTC) as text that sorts as the dates do:
+    the fraction written out, so that a whole second does not sort after its own fractions."""
+    segundos, _, fraccion = fecha.removesuffix("Z").partition(".")
+    return f"{segundos}.{fraccion:0<6}"
 
 
 # Statements built once: constructing a Core statement costs ~50 µs a call, three times
@@ -450,13 +459,13 @@ def obtener_cliente(conn: Connection, cliente_id: int) -> ClienteResumen:
     return ClienteResumen.model_validate(_fila_cliente(conn, cliente_id))
 
 
-def _fila_cliente(conn: Connection, cliente_id: int) -> dict[str, Any]:
-    """The customer with that id as a dict of ClienteResumen's fields.
+def _fila_cliente(conn: Connection, cliente_id: int, *, en_json: bool = False) -> dict[str, Any]:
+    """The customer with that id as a dict of ClienteResumen's fields (in their JSON form if ``en_json``).
 
     Raises:
         ClienteNoEncontrado: there is none.
     """
-    filas = POR_ID.filas(conn, id=cliente_id)
+    filas = (POR_ID.filas_json if en_json else POR_ID.filas)(conn, id=cliente_id)
     if not filas:
         raise ClienteNoEncontrado(cliente_id)
     return dict(zip(POR_ID.columnas, filas[0], strict=True))
@@ -469,8 +478,9 @@ def _como_dicts(consulta: ConsultaDirecta, filas: list[tuple]) -> list[dict[str,
 
 
 def _resumen_cuenta(conn: Connection, cliente_id: int) -> dict[str, Any]:
-    ((total, abiertos, pagados, ultimo, anuladas, anulado),) = RESUMEN.filas(conn, id=cliente_id)
+    """ResumenCuenta's fields, in their JSON form."""
+    ((total, abiertos, pagados, ultimo, anuladas, anulado),) = RESUMEN.filas_json(conn, id=cliente_id)
     return {
         "tickets_total": total, "tickets_abiertos": abiertos, "pagos_total": pagados, "fecha_ultimo_pago": ultimo,
-        "anulaciones_total": anuladas, "total_anulado": from_cents(int(anulado)),
+        "anulaciones_total": anuladas, "total_anulado": centavos_en_texto(int(anulado)),
     }
