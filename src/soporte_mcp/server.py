@@ -160,7 +160,7 @@ class ServidorSoporte(MCPServer[AppState]):
             await anyio.to_thread.run_sync(self.registrar_herramientas)
         # medir_llamada: metrics, trace attributes and the JSON log line of the call (soporte_mcp.observabilidad).
         contexto = context.request_context if context is not None else None
-        origen = llamada(context, name, arguments) if context is not None else None
+        origen = llamada(context, name, arguments, contexto) if context is not None else None
         app = contexto.lifespan_context if contexto is not None else None
         with peticion(name, arguments, origen, app), medir_llamada(**_medible(contexto, name, origen)) as medida:
             try:

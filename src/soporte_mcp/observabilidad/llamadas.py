@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,35 +28,41 @@ CABECERAS_ID = (b"x-request-id", b"x-correlation-id")
 
 @dataclass
 class Medicion:
-    """One tool call being measured; ``resultado`` is ok, rechazado or error."""
+    """One tool call being measured; ``resultado`` is ok, rechazado or error.
+
+    It is the context manager ``medir_llamada`` returns: a class rather than a
+    ``@contextmanager`` generator, since every tool call passes through it (issue 13).
+    """
 
     herramienta: str
     llamante: str | None = None
     jsonrpc_id: str | None = None
     resultado: str = "ok"
     peticion: Any = field(default=None, repr=False)
+    _inicio: float = field(default=0.0, repr=False)
+
+    def __enter__(self) -> Medicion:
+        self._inicio = time.perf_counter()
+        return self
+
+    def __exit__(self, _tipo: object, exc: BaseException | None, _traza: object) -> None:
+        if exc is not None:  # cancellation too: the caller never got its answer
+            self.resultado = clasificar(exc)
+        _informar(self, time.perf_counter() - self._inicio)  # the exception, if any, goes on untouched
 
 
-@contextmanager
 def medir_llamada(
     herramienta: str, *, llamante: str | None = None, peticion: Any = None, jsonrpc_id: object = None
-) -> Iterator[Medicion]:
-    """Measure one call of ``herramienta``: count it, time it, annotate its span, log it.
+) -> Medicion:
+    """Measure one call of ``herramienta`` (``with medir_llamada(...) as m``): count it, time it, annotate
+    its span, log it.
 
     ``peticion`` is the HTTP request (a Starlette Request; None over stdio), read for
     an ``X-Request-Id``; without one the call gets an id of its own.  An exception
     leaving the block makes the outcome ``rechazado`` when it is (or was raised from)
     a ``Rechazo``, ``error`` otherwise; it is re-raised untouched.
     """
-    medicion = Medicion(herramienta, llamante, None if jsonrpc_id is None else str(jsonrpc_id), peticion=peticion)
-    inicio = time.perf_counter()
-    try:
-        yield medicion
-    except BaseException as exc:  # cancellation too: the caller never got its answer
-        medicion.resultado = clasificar(exc)
-        raise
-    finally:
-        _informar(medicion, time.perf_counter() - inicio)
+    return Medicion(herramienta, llamante, None if jsonrpc_id is None else str(jsonrpc_id), peticion=peticion)
 
 
 def clasificar(exc: BaseException) -> str:

@@ -10,8 +10,7 @@ before any adapter ran (wrong arguments, unknown tool).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -48,16 +47,25 @@ class Peticion:
 _peticion: ContextVar[Peticion | None] = ContextVar("soporte_peticion", default=None)
 
 
-@contextmanager
-def peticion(
-    herramienta: str, argumentos: Mapping[str, Any], origen: Llamada | None = None, app: AppState | None = None
-) -> Iterator[None]:
-    """Make the call being served visible to ``ejecutar`` (set around each tools/call)."""
-    token = _peticion.set(Peticion(herramienta, dict(argumentos), origen, app))
-    try:
-        yield
-    finally:
-        _peticion.reset(token)
+class peticion:  # noqa: N801 - used as a function: ``with peticion(...):``
+    """Make the call being served visible to ``ejecutar`` (set around each tools/call).
+
+    A class, not a ``@contextmanager`` generator: every tool call passes through it (issue 13).
+    """
+
+    __slots__ = ("_peticion", "_token")
+
+    def __init__(
+        self, herramienta: str, argumentos: Mapping[str, Any], origen: Llamada | None = None,
+        app: AppState | None = None,
+    ) -> None:
+        self._peticion = Peticion(herramienta, dict(argumentos), origen, app)
+
+    def __enter__(self) -> None:
+        self._token = _peticion.set(self._peticion)
+
+    def __exit__(self, *_: object) -> None:
+        _peticion.reset(self._token)
 
 
 def publicar(
@@ -107,14 +115,16 @@ def estado(ctx: Context) -> AppState:
     return ctx.request_context.lifespan_context
 
 
-def llamada(ctx: Context, herramienta: str, argumentos: Mapping[str, Any]) -> Llamada:
+def llamada(ctx: Context, herramienta: str, argumentos: Mapping[str, Any], contexto: Any = None) -> Llamada:
     """Who is calling: the token's name (over HTTP with auth), the MCP client's name and
     version, and the address over HTTP.
 
-    ``ctx.request_context`` is read once: each read of it is a pydantic private attribute
-    (≈ 2 µs), and a call used to read it five times (issue 13's profile).
+    ``ctx.request_context`` is read once, or not at all when the caller has it (``contexto``):
+    each read of it is a pydantic private attribute (≈ 2 µs), and a call used to read it
+    five times (issue 13's profile).
     """
-    contexto = ctx.request_context
+    if contexto is None:
+        contexto = ctx.request_context
     token = get_access_token()
     cliente = _cliente(contexto.session)
     ip = getattr(getattr(contexto.request, "client", None), "host", None)
