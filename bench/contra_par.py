@@ -9,8 +9,9 @@ own wrk run, discarded) and then the measured run.  Three servers, each with
 - ours: ``soporte-mcp serve --transport http --workers 2`` (connections handed out in turn, see
   soporte_mcp/trabajadores.py);
 - the reference no-op (``bench.referencia``) under the same worker spawning
-  (``bench.servir --repartir``), the protocol's floor on our stack, measured before
-  and again after ours: the ratio is to the mean of the two;
+  (``bench.servir --repartir``), the protocol's floor on our stack, running beside ours
+  and measured before our first row and after each: a row's ratio is to the mean of the
+  no-op runs just before and just after it;
 - the peer: Django 5 + DRF under gunicorn ``-w 2`` sync (``bench/par``), on the
   same SQLite file or PostgreSQL database, in its own virtualenv.
 
@@ -201,11 +202,11 @@ class Comparacion:
     que: str
     nuestro: Wrk
     par: Wrk | None
-    noop: Wrk
+    noop: Wrk  # the no-op run just before ours
     carga: float | None = None  # ours under bench.carga (calls/s), beside wrk
-    # The no-op measured again after our rows: a shared host's speed drifts over the minutes
-    # between (the no-op's own CPU per call moved 0.71 → 1.20 ms within one session), and
-    # the mean of the two runs that bracket ours is the floor at the time ours was measured.
+    # The no-op run just after ours: a shared host's speed drifts (the no-op's own CPU per call
+    # moved 0.71 → 1.20 ms within one session), and the mean of the two runs that bracket ours
+    # is the floor at the time ours was measured (see ``comparar``).
     noop_despues: Wrk | None = None
 
     @property
@@ -262,17 +263,27 @@ def _url(texto: str) -> str:
 
 
 def comparar(url_db: str, backend: str, datos: Datos, v: Ventanas, con_carga: bool, con_pago: bool) -> Resultado:
-    """All of issue 13's questions on one database: no-op, ours (wrk and carga), the peer, the payment."""
+    """All of issue 13's questions on one database: no-op, ours (wrk and carga), the peer, the payment.
+
+    Ours and the no-op run side by side (the one not measured sits idle), and the no-op is
+    measured before our first row and again after each of ours: each row's ratio is to the
+    mean of the two no-op runs that bracket it, ≈ 20 s apart, rather than to runs a minute
+    or more away (a shared host's speed drifts over that time: the no-op ran at 3,746 and
+    then 4,204 calls/s around the same four rows in one run of this suite).
+    """
     res = Resultado(backend, datos.clientes)
     etiqueta = f"{backend} {datos.clientes:,}"
-    with la_referencia() as s:
-        noop = medir_wrk(s, f"{etiqueta}: no-op", s.url, mcp("noop", {}), v)
     lista = preguntas(datos)
     nuestros: dict[str, Wrk] = {}
     cargas: dict[str, float] = {}
-    with el_nuestro(url_db) as s:
+    with la_referencia() as ref, el_nuestro(url_db) as s:
+        def noop(cual: str) -> Wrk:
+            return medir_wrk(ref, f"{etiqueta}: no-op, {cual}", ref.url, mcp("noop", {}), v)
+
+        noops = [noop("first")]
         for que, argumentos, _, _ in lista:
             nuestros[que] = medir_wrk(s, f"{etiqueta}: ours, {que}", s.url, argumentos, v)
+            noops.append(noop(f"after ours, {que}"))
         if con_carga:
             que, argumentos = lista[0][0], lista[0][1]
             c = cargar(s, f"{etiqueta}: ours under bench.carga, {que}", argumentos[1], json.loads(argumentos[2]),
@@ -283,18 +294,15 @@ def comparar(url_db: str, backend: str, datos: Datos, v: Ventanas, con_carga: bo
             activos.write_text(json.dumps(list(datos.activos)))
             pago = medir_wrk(s, f"{etiqueta}: ours, registrarPago", s.url, mcp(
                 "registrarPago", {"monto": "10.00", "metodoPago": "tarjeta", "descripcion": "bench-wrk"}, activos), v)
-            res.pago = Comparacion("registrarPago (random active customer)", pago, None, noop)
-    with la_referencia() as s:  # again: the floor at the time ours was measured is the mean of the two
-        despues = medir_wrk(s, f"{etiqueta}: no-op, after ours", s.url, mcp("noop", {}), v)
-    if res.pago is not None:
-        res.pago.noop_despues = despues
+            res.pago = Comparacion("registrarPago (random active customer)", pago, None, noops[-1],
+                                   noop_despues=noop("after ours, registrarPago"))
     pares: dict[str, Wrk] = {}
     with el_par(url_db) as s:
         for que, _, ruta, esperado in lista:
             ids = str(TRABAJO / "saldo-ids.json") if "{id}" in ruta else ""
             pares[que] = medir_wrk(s, f"{etiqueta}: Django peer, {que}", s.url, ["get", ruta, esperado, ids], v)
-    for que, *_ in lista:
-        res.comparaciones.append(Comparacion(que, nuestros[que], pares[que], noop, cargas.get(que), despues))
+    for i, (que, *_) in enumerate(lista):
+        res.comparaciones.append(Comparacion(que, nuestros[que], pares[que], noops[i], cargas.get(que), noops[i + 1]))
     return res
 
 
