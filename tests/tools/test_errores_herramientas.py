@@ -60,7 +60,7 @@ async def test_a_bug_in_a_service_is_an_internal_error_without_its_details(clien
     def roto(**_kwargs: object) -> None:
         raise RuntimeError("ruta secreta /var/lib/x")
 
-    monkeypatch.setattr(servicio_clientes, "consultar_saldo", roto)
+    monkeypatch.setattr(servicio_clientes, "consultar_saldo_json", roto)
     resultado = await call(client, "consultarSaldo", {"clienteId": 1})
     assert error_code(resultado) == "error_interno"
     assert "secreta" not in resultado.content[0].text

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from soporte_mcp.money import en_texto
 
@@ -24,33 +24,6 @@ class Modelo(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class DesdeJson(Modelo):
-    """A result a service builds from its JSON form, which then travels as it is.
-
-    Why (issue 13): a search's ten customers used to become ``Decimal`` and ``datetime``
-    values, a model, and a dump of that model back to text and ISO dates for
-    ``structuredContent``: ≈ 25 µs of a read.  Built with ``desde_json`` from the
-    rows in JSON form (db/consulta_directa.py, ``filas_json``), the model is still
-    validated from them, and ``en_json`` gives them back instead of a new dump: the
-    same dict, since each JSON value is the one the model's own serializer writes
-    (tests/services/test_resultados_json.py holds the two equal).  Frozen, so that the
-    model and its JSON cannot drift apart.
-    """
-
-    model_config = ConfigDict(from_attributes=True, frozen=True)
-    _json: dict[str, Any] | None = PrivateAttr(default=None)
-
-    @classmethod
-    def desde_json(cls, datos: dict[str, Any]) -> Self:
-        modelo = cls.model_validate(datos)
-        modelo._json = datos
-        return modelo
-
-    def en_json(self) -> dict[str, Any]:
-        """What ``model_dump(mode="json", by_alias=True)`` gives: the JSON it was built from, when it was."""
-        return self._json if self._json is not None else self.model_dump(mode="json", by_alias=True)
-
-
 class ClienteResumen(Modelo):
     id: int
     nombre: str
@@ -61,7 +34,7 @@ class ClienteResumen(Modelo):
     fecha_registro: datetime
 
 
-class ResultadoBusqueda(DesdeJson):
+class ResultadoBusqueda(Modelo):
     query: str
     total: int = Field(description="Clientes devueltos en esta respuesta.")
     hay_mas: bool = Field(description="True si hay más coincidencias que el límite: afine la búsqueda.")
@@ -95,7 +68,7 @@ class Movimiento(Modelo):
     fecha: datetime
 
 
-class SaldoCliente(DesdeJson):
+class SaldoCliente(Modelo):
     cliente: ClienteResumen
     saldo: Dinero
     ultimos_pagos: list[PagoResumen] = Field(description="Los 5 pagos más recientes, el último primero.")

@@ -80,6 +80,14 @@ def publicar(
     herramienta.fn_metadata = ResultadoDirecto.de(herramienta.fn_metadata)
 
 
+@dataclass(frozen=True, slots=True)
+class EnJson:
+    """A tool's result already in its JSON form (a service's ``..._json``): sent as it is, as the
+    ``structuredContent`` of the output model the tool declares (see ResultadoDirecto)."""
+
+    datos: dict[str, Any]
+
+
 class ResultadoDirecto(FuncMetadata):
     """The SDK's function metadata, with our result models turned into a tool result in one pass.
 
@@ -88,8 +96,9 @@ class ResultadoDirecto(FuncMetadata):
     second time from the model, indented, for the text block: ≈ 90 µs of a
     ten-customer search.  Here the dump is made once and the text block is that
     same JSON, compact (the same content, a quarter smaller, and so cheaper for every
-    later step of the SDK and for the model that reads it).  Anything else (a
-    subclass, a confirmation's ``InputRequiredResult``) takes the SDK's own path.
+    later step of the SDK and for the model that reads it).  A result the service
+    gave in its JSON form (``EnJson``: the hot reads) needs no dump at all.  Anything
+    else (a subclass, a confirmation's ``InputRequiredResult``) takes the SDK's own path.
     """
 
     @classmethod
@@ -97,11 +106,12 @@ class ResultadoDirecto(FuncMetadata):
         return cls.model_construct(**{campo: getattr(metadatos, campo) for campo in FuncMetadata.model_fields})
 
     def convert_result(self, result: Any) -> CallToolResult | InputRequiredResult:
-        if self.output_model is None or type(result) is not self.output_model or self.wrap_output:
+        if type(result) is EnJson and self.output_model is not None and not self.wrap_output:
+            estructurado = result.datos  # the service's own JSON form of the output model (EnJson)
+        elif self.output_model is None or type(result) is not self.output_model or self.wrap_output:
             return super().convert_result(result)
-        # A result a service built from its JSON form gives that (services/schemas.py, DesdeJson).
-        en_json = getattr(result, "en_json", None)
-        estructurado = en_json() if en_json is not None else result.model_dump(mode="json", by_alias=True)
+        else:
+            estructurado = result.model_dump(mode="json", by_alias=True)
         texto = pydantic_core.to_json(estructurado).decode()
         # Built, not validated: both parts are the dump just made (validating walked it once more).
         contenido = [TextContent.model_construct(type="text", text=texto)]

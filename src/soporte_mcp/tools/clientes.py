@@ -16,7 +16,7 @@ from pydantic import Field
 from soporte_mcp.dominio import BUSQUEDA_LARGO_MAXIMO, BUSQUEDA_LIMITE_MAXIMO, BUSQUEDA_LIMITE_POR_DEFECTO, Tipo
 from soporte_mcp.perezoso import perezoso
 from soporte_mcp.services.schemas import ResultadoBusqueda, SaldoCliente
-from soporte_mcp.tools._comun import LECTURA, ejecutar, publicar
+from soporte_mcp.tools._comun import LECTURA, EnJson, ejecutar, publicar
 
 servicio = perezoso("soporte_mcp.services.clientes")
 
@@ -64,9 +64,10 @@ async def buscar_cliente(
     Si hay varios candidatos, pregunte al usuario cuál es antes de actuar sobre uno.
     Sin resultados devuelve una lista vacía y una sugerencia.
     """
-    return await ejecutar(
-        ctx, servicio.buscar_clientes, query=query, limite=limite, incluir_inactivos=incluirInactivos
-    )
+    # The result in its JSON form, sent as it is (EnJson): what ResultadoBusqueda would dump.
+    return EnJson(await ejecutar(  # type: ignore[return-value]
+        ctx, servicio.buscar_clientes_json, query=query, limite=limite, incluir_inactivos=incluirInactivos
+    ))
 
 
 async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:
@@ -80,7 +81,8 @@ async def consultar_saldo(clienteId: ClienteId, ctx: Context) -> SaldoCliente:
     son dólares con dos decimales, como texto ("1250.00").
     """
     )
-    return await ejecutar(ctx, servicio.consultar_saldo, cliente_id=clienteId)
+    # As buscarCliente's: SaldoCliente in its JSON form.
+    return EnJson(await ejecutar(ctx, servicio.consultar_saldo_json, cliente_id=clienteId))  # type: ignore[return-value]
 
 
 def registrar(server: MCPServer) -> None:
