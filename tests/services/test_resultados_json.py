@@ -52,11 +52,15 @@ def test_the_models_python_callers_get_are_validated_from_that_json(db) -> None:
     assert isinstance(busqueda, ResultadoBusqueda) and busqueda.clientes[0].fecha_registro.tzinfo is not None
 
 
-@pytest.mark.parametrize(("fechas", "orden"), [
-    (["2026-09-02T15:00:00Z", "2026-09-02T15:00:00.500000Z", "2026-09-02T14:59:59.999999Z"], [1, 0, 2]),
-    (["2026-09-02T15:00:00.000001Z", "2026-09-02T15:00:00Z"], [0, 1]),
+@pytest.mark.parametrize(("pagos", "anulaciones", "orden"), [
+    # Each list newest first, as their statements give them; merged by instant, not by text.
+    (["2026-09-02T15:00:00Z", "2026-09-02T14:59:59.999999Z"], ["2026-09-02T15:00:00.500000Z"], [10, 1, 2]),
+    (["2026-09-02T15:00:00.000001Z"], ["2026-09-02T15:00:00Z"], [1, 10]),
 ])
-def test_the_last_movements_are_ordered_by_their_instant_not_by_their_text(fechas: list[str], orden: list[int]) -> None:
-    pagos = [(i + 1, "1.00", "efectivo", f"p{i}", fecha) for i, fecha in enumerate(fechas)]
-    movimientos = servicio._ultimos_movimientos(pagos, [])
-    assert [m["id"] for m in movimientos] == [i + 1 for i in orden]
+def test_the_last_movements_are_ordered_by_their_instant_not_by_their_text(
+    pagos: list[str], anulaciones: list[str], orden: list[int]
+) -> None:
+    filas_pagos = [(i + 1, "1.00", "efectivo", f"p{i}", fecha) for i, fecha in enumerate(pagos)]
+    filas_anulaciones = [(i + 10, 1, "1.00", f"a{i}", fecha) for i, fecha in enumerate(anulaciones)]
+    movimientos = servicio._ultimos_movimientos(filas_pagos, filas_anulaciones)
+    assert [m["id"] for m in movimientos] == orden

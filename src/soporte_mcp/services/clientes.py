@@ -413,8 +413,9 @@ def _ultimos_movimientos(ultimos_pagos: list[tuple], ultimas_anulaciones: list[t
     """
     movimientos = [("pago", id_, id_, monto, descripcion, fecha)
                    for id_, monto, _metodo, descripcion, fecha in ultimos_pagos]
-    movimientos += [("anulacion", *fila) for fila in ultimas_anulaciones]
-    movimientos.sort(key=lambda m: (_orden_de_fecha(m[5]), m[1]), reverse=True)
+    if ultimas_anulaciones:  # without any (most customers) the payments come in that order already
+        movimientos += [("anulacion", *fila) for fila in ultimas_anulaciones]
+        movimientos.sort(key=lambda m: (_orden_de_fecha(m[5]), m[1]), reverse=True)
     return [dict(zip(COLUMNAS_MOVIMIENTO, m, strict=True)) for m in movimientos[:5]]
 
 
