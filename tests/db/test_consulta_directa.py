@@ -219,12 +219,16 @@ def test_an_amount_in_json_form_from_its_cents_is_the_models_text(centavos: int)
 
 
 def _filas_de_historial(db) -> list[tuple]:
+    """Every audit row as stored (on SQLite with each value's storage type), without its id."""
+    historial = HistorialAccion.__table__
     with db.lectura() as conn:
+        if not db.is_sqlite:
+            return [tuple(f) for f in conn.execute(
+                select(*[c for c in historial.c if c.key != "id"]).order_by(historial.c.id))]
         return conn.connection.driver_connection.execute(
             "SELECT tipo, herramienta, resultado, descripcion, cliente_id, usuario, ip_address, metadata, fecha, "
             "typeof(cliente_id), typeof(metadata), typeof(fecha) FROM historial_acciones ORDER BY id"
-        ).fetchall() if db.is_sqlite else [tuple(f) for f in conn.execute(
-            select(*[c for c in HistorialAccion.__table__.c if c.key != "id"]).order_by(HistorialAccion.__table__.c.id))]
+        ).fetchall()
 
 
 def _filas_para_el_lote() -> list[dict[str, Any]]:
