@@ -21,18 +21,26 @@ from soporte_mcp.services import auditoria, pagos
 from soporte_mcp.services import clientes as servicio
 from tests.conftest import BACKEND
 
-
-@pytest.mark.parametrize("consulta", [
+# The services' prebuilt reads, each test run on every one.
+LAS_LECTURAS = pytest.mark.parametrize("consulta", [
     servicio.POR_ID, servicio.POR_EMAIL,
     pytest.param(servicio.BUSQUEDA_POR_PALABRAS[False], marks=pytest.mark.sqlite_only),
     servicio.ULTIMOS_PAGOS, servicio.ULTIMAS_ANULACIONES, servicio.RESUMEN,
 ], ids=["por_id", "por_email", "palabras", "pagos", "anulaciones", "resumen"])
+
+
+def _parametros(conn, consulta: ConsultaDirecta) -> dict[str, Any]:
+    """The demo's values for the parameters ``consulta`` takes (customer 5 has the demo's reversal)."""
+    cliente = 5 if consulta is servicio.ULTIMAS_ANULACIONES else 6
+    todos = {"id": cliente, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
+    nombres = {b.key for b in consulta.statement.compile(dialect=conn.dialect).binds.values() if b.required}
+    return {k: v for k, v in todos.items() if k in nombres}
+
+
+@LAS_LECTURAS
 def test_the_rows_are_the_rows_core_gives(db, consulta) -> None:
-    cliente = 5 if consulta is servicio.ULTIMAS_ANULACIONES else 6  # the demo's reversal is customer 5's
-    parametros = {"id": cliente, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
     with db.lectura() as conn:
-        nombres = {b.key for b in consulta.statement.compile(dialect=conn.dialect).binds.values() if b.required}
-        parametros = {k: v for k, v in parametros.items() if k in nombres}
+        parametros = _parametros(conn, consulta)
         directas = consulta.filas(conn, **parametros)
         de_core = [tuple(f) for f in conn.execute(consulta.statement, parametros)]
     assert directas == de_core and directas
@@ -169,18 +177,11 @@ def test_a_write_that_fails_after_sqlite_dropped_the_transaction_is_not_repeated
         conn.connection.driver_connection.execute("BEGIN")  # for the context manager's own COMMIT
 
 
-@pytest.mark.parametrize("consulta", [
-    servicio.POR_ID, servicio.POR_EMAIL,
-    pytest.param(servicio.BUSQUEDA_POR_PALABRAS[False], marks=pytest.mark.sqlite_only),
-    servicio.ULTIMOS_PAGOS, servicio.ULTIMAS_ANULACIONES, servicio.RESUMEN,
-], ids=["por_id", "por_email", "palabras", "pagos", "anulaciones", "resumen"])
+@LAS_LECTURAS
 def test_rows_in_json_form_are_what_the_result_models_write_for_the_rows(db, consulta) -> None:
     """filas_json: each value as the models' serializers write it (money text, dates ISO with Z)."""
-    cliente = 5 if consulta is servicio.ULTIMAS_ANULACIONES else 6
-    parametros = {"id": cliente, "email": "roberto.gonzalez@empresa.ec", "fts": '"gonz"*', "limite": 5}
     with db.lectura() as conn:
-        nombres = {b.key for b in consulta.statement.compile(dialect=conn.dialect).binds.values() if b.required}
-        parametros = {k: v for k, v in parametros.items() if k in nombres}
+        parametros = _parametros(conn, consulta)
         en_json = consulta.filas_json(conn, **parametros)
         leidas = consulta.filas(conn, **parametros)
     tipos = [c.type for c in consulta.statement.exported_columns]
