@@ -115,8 +115,9 @@ class ConsultaDirecta:
 
     def filas_json(self, conn: Connection, **parametros: Any) -> list[tuple]:
         """The rows as ``filas`` gives them, each value in its JSON form instead: money as text with two
-        decimals, dates as ISO text in UTC ("…Z"), what our result models write for them (services/schemas.py,
-        ``DesdeJson``).  On SQLite's driver straight from the stored cents and text (issue 13)."""
+        decimals, dates as ISO text in UTC ("…Z"), what our result models write for them (the hot reads
+        send these, services/clientes.py).  On SQLite's driver straight from the stored cents and text
+        (issue 13)."""
         return self._filas(conn, parametros, en_json=True)
 
     def _filas(self, conn: Connection, parametros: dict[str, Any], en_json: bool) -> list[tuple]:
