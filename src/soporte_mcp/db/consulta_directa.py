@@ -46,6 +46,7 @@ import json
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,16 +234,18 @@ class InsercionEnLote:
     """Rows of one INSERT committed as a batch: on SQLite's driver, one statement for all of them.
 
     Why (issue 13): the reads' audit rows are written behind, by a thread, ≈ 150 at a
-    time (db/diferido.py).  Through ``Connection.execute`` (an executemany) each row
-    cost ≈ 5 µs of SQLAlchemy, and the driver released and took back the interpreter's
-    lock around every row's step: with the event loop waiting for that lock on every
-    request, the two threads handed it back and forth ≈ 150 times a batch.  Measured
-    over HTTP (one worker, 32 connections, three alternating pairs of runs), a search
-    cost ≈ 50 µs of server CPU more with its audit row than without; in-process, this
-    batch cut ≈ 10 µs of it.  Here the rows travel as one JSON array, with each
-    column's own bind conversion applied first (dates to SQLite's text, JSON to its
-    text), and ``INSERT … SELECT … FROM json_each(?)`` unpacks them inside SQLite in
-    one step: the same values, the same storage types (tests/db/test_consulta_directa.py).
+    time (db/diferido.py).  Through ``Connection.execute`` (an executemany) the driver
+    released and took back the interpreter's lock around every row's step: with the
+    event loop waiting for that lock on every request, the two threads handed it back
+    and forth ≈ 150 times a batch.  Measured over HTTP (one worker, 32 connections,
+    three alternating pairs of runs), a search cost ≈ 50 µs of server CPU more with its
+    audit row than without; in-process, this batch cut ≈ 10 µs a call of it (two
+    alternating pairs), while the writer thread alone costs about the same per row
+    either way (≈ 10 µs: the JSON, SQLite's insert, the commit).  Here the rows travel
+    as one JSON array, with each column's own bind conversion applied first (dates to
+    SQLite's text, JSON to its text), and ``INSERT … SELECT … FROM json_each(?)``
+    unpacks them inside SQLite in one step: the same values, the same storage types
+    (tests/db/test_consulta_directa.py).
 
     Anything else (another backend, a statement listener, rows of different columns, a
     value JSON cannot carry, an SQLite without JSON functions) goes through
@@ -304,8 +307,9 @@ class InsercionEnLote:
 @functools.cache
 def _json_en_sqlite() -> bool:
     """Whether this SQLite has its JSON functions (built in since 3.38, an option before)."""
-    try:
-        sqlite3.connect(":memory:").execute("SELECT json_extract(value, '$[0]') FROM json_each('[[1]]')").fetchall()
-    except sqlite3.OperationalError:
-        return False
+    with closing(sqlite3.connect(":memory:")) as prueba:
+        try:
+            prueba.execute("SELECT json_extract(value, '$[0]') FROM json_each('[[1]]')").fetchall()
+        except sqlite3.OperationalError:
+            return False
     return True

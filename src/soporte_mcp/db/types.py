@@ -94,13 +94,13 @@ class FechaUTC(TypeDecorator[datetime]):
         """
         leer = self.conversion_directa(dialect)
 
-        def a_json(valor: Any) -> str | None:
+        def escribir(valor: Any) -> str | None:
             if type(valor) is str and len(valor) == 26 and valor[10] == " " and valor[19] == ".":
                 fraccion = valor[20:]
                 return f"{valor[:10]}T{valor[11:19]}{'' if fraccion == '000000' else '.' + fraccion}Z"
             return fecha_en_json(leer(valor))
 
-        return a_json
+        return escribir
 
     @staticmethod
     def a_json(valor: datetime | None) -> str | None:
