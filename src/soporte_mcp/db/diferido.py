@@ -6,7 +6,8 @@ read, so reads queued behind every payment and behind any other process
 holding the lock, and each one paid a BEGIN IMMEDIATE + COMMIT (a WAL append)
 on the event loop.  Here a read only appends its row to a buffer; a thread
 commits what has accumulated every ``INTERVALO_S`` in one transaction
-(``executemany``), and waits for the lock there, never on the event loop.
+(one statement a batch on SQLite, see ``InsercionEnLote``), and waits for the lock there, never
+on the event loop.
 
 What it guarantees:
 
@@ -44,7 +45,7 @@ LOTE_MAXIMO = 1_000
 # ≈ a minute of reads at the rates we measure; beyond it a down database costs memory, not rows in order.
 MAXIMO_PENDIENTES = 100_000
 
-# One transaction: every statement with its rows (an executemany each), all committed or none.
+# One transaction: every statement with its rows (all of them at once each), all committed or none.
 Escribir = Callable[[dict[Any, list[dict[str, Any]]]], None]
 
 
@@ -52,7 +53,8 @@ class EscritorDiferido:
     """A buffer of rows per statement and the thread that commits them in batches.
 
     ``escribir({statement: filas})`` runs one transaction (``Database.escritura``)
-    with each statement's rows as an executemany.
+    with each statement's rows at once (``Database._escribir_lote``: an executemany, or one
+    statement for the batch with ``InsercionEnLote``).
     """
 
     def __init__(self, escribir: Escribir, intervalo: float = INTERVALO_S) -> None:

@@ -353,7 +353,8 @@ class Database:
     def diferir(self, statement: Any, fila: dict[str, Any]) -> None:
         """Insert ``fila`` with ``statement`` soon, in a batch, off the caller's thread (see db/diferido.py).
 
-        For rows that must not make a read wait on the write lock: reads' audit rows.
+        For rows that must not make a read wait on the write lock: reads' audit rows.  ``statement`` is
+        a Core INSERT (an executemany a batch) or an ``InsercionEnLote`` (one statement a batch on SQLite).
         """
         self._diferido.agregar(statement, fila)
 
