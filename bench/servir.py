@@ -5,9 +5,11 @@
     python -m bench.servir referencia --port P --workers 2 --repartir  (issue 13: workers as ours spawns them)
 
 The main HTTP rows run ours through the real command (``soporte-mcp serve``); this
-launcher runs the reference server with the same uvicorn options, and runs ours
+launcher runs the reference server with the same uvicorn options but uvicorn's own
+writes (``NoDelayH11Protocol``: uvicorn's h11 with TCP_NODELAY, not ``serve``'s
+``SoporteH11Protocol``, which also sends each answer in one write), and runs ours
 (or the reference) with uvicorn's default ``http="h11"`` protocol, to measure what
-``soporte_mcp.http.NoDelayH11Protocol`` changes with several workers.
+TCP_NODELAY changes with several workers.
 """
 
 from __future__ import annotations

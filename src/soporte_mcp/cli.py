@@ -281,7 +281,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
 
     from soporte_mcp.http import (
         MCP_PATH,
-        NoDelayH11Protocol,
+        SoporteH11Protocol,
         app_desde_entorno,
         build_http_app,
         congelar_lo_construido,
@@ -291,7 +291,7 @@ def _serve_http(settings: Settings, db: Database, auth: tuple, red: Red) -> None
     from soporte_mcp.registro import anunciar
     from soporte_mcp.server import build_server
 
-    opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": NoDelayH11Protocol,
+    opciones = {"host": red.host, "port": red.port, "log_level": "warning", "http": SoporteH11Protocol,
                 "timeout_graceful_shutdown": 10, **opciones_uvicorn(settings)}
     seguridad = "con OAuth" if settings.oauth_issuer else "con tokens" if settings.tokens_file else "SIN autenticación"
     panel = " · panel en /admin" if settings.panel_admin() else ""
