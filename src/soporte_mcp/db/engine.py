@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -35,6 +35,7 @@ from soporte_mcp.db.cerrojo import CerrojoDeArchivo
 from soporte_mcp.db.consulta_directa import InsercionEnLote
 from soporte_mcp.db.diferido import EscritorDiferido
 from soporte_mcp.db.escritor import EscritorAgrupado, punto_de_guardado
+from soporte_mcp.db.punto_de_control import PuntosDeControl, sin_autocheckpoint
 from soporte_mcp.errors import BaseDeDatosNoDisponible
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,8 @@ class Database:
     _escritor: EscritorAgrupado | None = field(init=False, repr=False, default=None)
     # The diferido thread's own handle on the file's write turn (db/cerrojo.py), None off SQLite files.
     _turno_diferido: CerrojoDeArchivo | None = field(init=False, repr=False, default=None)
+    # The checkpoints of both writer threads' commits (db/punto_de_control.py), None off SQLite files.
+    _puntos: PuntosDeControl | None = field(init=False, repr=False, default=None)
     _lector_principal: Connection | None = field(init=False, repr=False, default=None)
     # PostgreSQL: the reader threads (created by the first read) and the connections they keep.
     _lectores: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
@@ -246,8 +249,10 @@ class Database:
             return
         archivo = self.archivo_sqlite
         turno = CerrojoDeArchivo(archivo) if archivo is not None else None
+        self._puntos = PuntosDeControl(self.engine) if archivo is not None else None
         self._escritor = EscritorAgrupado(
-            self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores, turno=turno
+            self.engine, espera_s=SQLITE_BUSY_TIMEOUT_MS / 1000, traducir=traducir_errores, turno=turno,
+            puntos=self._puntos,
         )
         self._turno_diferido = CerrojoDeArchivo(archivo) if archivo is not None else None
 
@@ -370,15 +375,19 @@ class Database:
             raise BaseDeDatosNoDisponible("la base de datos está ocupada con otras escrituras")
         try:
             # Part of no call's trace: no orphan spans for it (observabilidad/trazas.py).
-            with traducir_errores(), self.engine.execution_options(sin_trazas=True).begin() as conn:
-                for statement, filas in lote.items():
-                    if isinstance(statement, InsercionEnLote):  # one statement for the batch on SQLite
-                        statement.insertar(conn, filas)
-                    else:
-                        conn.execute(statement, filas)
+            with traducir_errores(), self.engine.execution_options(sin_trazas=True).connect() as conn:
+                # Its COMMIT runs no checkpoint while the turn is held (db/punto_de_control.py).
+                with sin_autocheckpoint(conn) if self._puntos is not None else nullcontext(), conn.begin():
+                    for statement, filas in lote.items():
+                        if isinstance(statement, InsercionEnLote):  # one statement for the batch on SQLite
+                            statement.insertar(conn, filas)
+                        else:
+                            conn.execute(statement, filas)
         finally:
             if turno is not None:
                 turno.soltar()
+        if self._puntos is not None:
+            self._puntos.avisar()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work that takes no lock (a read) from async code.
@@ -466,6 +475,8 @@ class Database:
             conn.close()
         if self._turno_diferido is not None:
             self._turno_diferido.cerrar()
+        if self._puntos is not None:
+            self._puntos.cerrar()  # after both writers: their last commits are checkpointed too
         self.engine.dispose()
 
 

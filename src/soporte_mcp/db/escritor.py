@@ -30,9 +30,10 @@ What it guarantees:
 
 Between processes (``serve --workers N``) the writer threads take turns on an
 OS lock first (db/cerrojo.py); the CLI, which does not, meets SQLite's busy
-timeout at BEGIN IMMEDIATE as before.  Outside this thread (the CLI, the
-seeders, tests calling services directly) ``Database.escritura()`` is a
-transaction of its own, as before.
+timeout at BEGIN IMMEDIATE as before.  A batch's COMMIT runs no checkpoint:
+that waits for a thread of its own, off the turn (db/punto_de_control.py).
+Outside this thread (the CLI, the seeders, tests calling services directly)
+``Database.escritura()`` is a transaction of its own, as before.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ import anyio
 from sqlalchemy import Connection, Engine
 
 from soporte_mcp.db.cerrojo import CerrojoDeArchivo
+from soporte_mcp.db.punto_de_control import PuntosDeControl, sin_autocheckpoint
 from soporte_mcp.errors import BaseDeDatosNoDisponible, SoporteError
 
 log = logging.getLogger(__name__)
@@ -104,10 +106,12 @@ class EscritorAgrupado:
         espera_s: float,
         traducir: Callable[[], Any],
         turno: CerrojoDeArchivo | None = None,
+        puntos: PuntosDeControl | None = None,
         lote_maximo: int = LOTE_MAXIMO,
     ) -> None:
         self._engine = engine
         self._turno = turno
+        self._puntos = puntos
         # The thread's own connection, kept between batches: SQLite keeps its page cache warm as
         # long as no other connection wrote, where the pool would hand out one whose cache is stale.
         self._conn: Connection | None = None
@@ -220,6 +224,8 @@ class EscritorAgrupado:
         if error is None:
             _tras_confirmar(trabajos)
         self._entregar(trabajos, error)
+        if error is None and self._puntos is not None:
+            self._puntos.avisar()  # the checkpoint, off the turn (db/punto_de_control.py)
 
     @contextmanager
     def _transaccion(self) -> Iterator[Connection]:
@@ -236,7 +242,7 @@ class EscritorAgrupado:
                 try:
                     # BEGIN and COMMIT belong to no single call: no trace span for them (observabilidad/trazas.py).
                     conn.execution_options(sin_trazas=True)
-                    with conn.begin():
+                    with self._sin_autocheckpoint(conn), conn.begin():
                         conn.execution_options(sin_trazas=False)
                         yield conn
                 except BaseException:
@@ -245,6 +251,10 @@ class EscritorAgrupado:
         finally:
             if self._turno is not None:
                 self._turno.soltar()
+
+    def _sin_autocheckpoint(self, conn: Connection) -> AbstractContextManager[None]:
+        # With ``puntos`` the COMMIT copies no pages and syncs no file while the turn is held.
+        return sin_autocheckpoint(conn) if self._puntos is not None else nullcontext()
 
     def _conexion(self) -> Connection:
         if self._conn is None:
