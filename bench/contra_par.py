@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,13 +170,23 @@ def _wrk(url: str, segundos: float, argumentos: list[str]) -> dict:
     return json.loads(linea.removeprefix("RESULTADO "))
 
 
-def medir_wrk(s: Servidor, que: str, url: str, argumentos: list[str], v: Ventanas) -> Wrk:
-    """A warm-up wrk run, then the measured one, with the server's CPU over the measured one."""
+def medir_wrk(
+    s: Servidor, que: str, url: str, argumentos: list[str], v: Ventanas, despues: Callable[[], None] | None = None
+) -> Wrk:
+    """A warm-up wrk run, then the measured one, with the server's CPU over the measured one.
+
+    ``despues`` runs after each of them: for the peer, the wait until its workers have served
+    what wrk left queued (``drenar_par``).
+    """
     from bench.por_http import cpu_maquina_s
 
     _wrk(url, v.calentamiento, argumentos)
+    if despues is not None:
+        despues()
     cpu0, maquina0, t0 = s.cpu_por_proceso(), cpu_maquina_s(), time.monotonic()
     r = _wrk(url, v.segundos, argumentos)
+    if despues is not None:
+        despues()
     cpu = sum(c - cpu0.get(pid, 0.0) for pid, c in s.cpu_por_proceso().items())
     pared = time.monotonic() - t0
     # wrk's own CPU is not separately known here: "other" includes it (≈ 1 core at these rates).
@@ -300,10 +311,29 @@ def comparar(url_db: str, backend: str, datos: Datos, v: Ventanas, con_carga: bo
     with el_par(url_db) as s:
         for que, _, ruta, esperado in lista:
             ids = str(TRABAJO / "saldo-ids.json") if "{id}" in ruta else ""
-            pares[que] = medir_wrk(s, f"{etiqueta}: Django peer, {que}", s.url, ["get", ruta, esperado, ids], v)
+            pares[que] = medir_wrk(s, f"{etiqueta}: Django peer, {que}", s.url, ["get", ruta, esperado, ids], v,
+                                   despues=lambda: drenar_par(s.url, datos.activos[0]))
     for i, (que, *_) in enumerate(lista):
         res.comparaciones.append(Comparacion(que, nuestros[que], pares[que], noops[i], cargas.get(que), noops[i + 1]))
     return res
+
+
+DRENAJE_MAXIMO_S = 300.0
+
+
+def drenar_par(base: str, cliente_id: int) -> None:
+    """Wait until the peer's workers have served every request wrk left queued when it stopped.
+
+    gunicorn's sync workers go on serving the connections wrk opened and then dropped,
+    one by one: after a slow row (a full-table ``icontains`` on 1,000,000 customers on
+    PostgreSQL, ≈ 0.2 s a query) they were still at it for tens of seconds, and the next
+    rows measured 0 answers in 8 s. One request per worker, sent together, is served
+    once each worker has reached the end of that queue.
+    """
+    with ThreadPoolExecutor(2) as grupo:
+        for r in grupo.map(lambda _: httpx2.get(f"{base}/clientes/{cliente_id}/saldo", timeout=DRENAJE_MAXIMO_S),
+                           range(2)):
+            r.raise_for_status()
 
 
 # ---- never frozen: one worker, another process holds SQLite's write lock ----
