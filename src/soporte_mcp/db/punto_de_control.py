@@ -15,9 +15,10 @@ checkpoint (it waits for no reader and no writer) at most once per
 ``INTERVALO_S``, outside the turn: the other writers go on meanwhile.
 
 What it keeps: a checkpoint syncs the WAL before it copies (``synchronous=NORMAL``
-syncs only there), so a power cut loses at most the commits of about the last
-interval; before, under light load, the WAL could go unsynced until it reached
-1,000 pages.  Connections outside those threads (the CLI, the seeders,
+syncs only there), so a power cut loses the commits of about the last interval
+(more while a long read keeps a checkpoint from copying anything: it then syncs
+nothing either); before, under light load, the WAL could go unsynced until it
+reached 1,000 pages.  Connections outside those threads (the CLI, the seeders,
 migrations) keep SQLite's own checkpoints.  ``cerrar`` runs a last checkpoint.
 """
 
