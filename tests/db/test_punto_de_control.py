@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,38 +87,38 @@ async def test_every_commit_of_both_writer_threads_runs_without_autocheckpoint_a
         assert conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
 
 
-def test_the_checkpoint_thread_copies_the_commits_it_is_told_of_into_the_file(tmp_path: Path) -> None:
-    archivo = tmp_path / "wal.db"
+@contextmanager
+def llenado_sin_checkpoint(archivo: Path, intervalo: float) -> Iterator[PuntosDeControl]:
+    """A file whose WAL holds 1,500 pages committed without a checkpoint, and a checkpoint thread on it."""
     engine = create_db_engine(f"sqlite:///{archivo}")
-    puntos = PuntosDeControl(engine, intervalo=0.01)
+    puntos = PuntosDeControl(engine, intervalo=intervalo)
     try:
         with engine.connect() as conn, sin_autocheckpoint(conn), conn.begin():
             conn.exec_driver_sql("CREATE TABLE relleno (x BLOB)")
             conn.exec_driver_sql(LLENAR)
-        assert en_el_archivo(archivo, tmp_path) == -1
-        puntos.avisar()
-        assert puntos.esperar(1, timeout=10)
-        assert en_el_archivo(archivo, tmp_path) == 1500
+        yield puntos
     finally:
         puntos.cerrar()
         engine.dispose()
 
 
+def test_the_checkpoint_thread_copies_the_commits_it_is_told_of_into_the_file(tmp_path: Path) -> None:
+    archivo = tmp_path / "wal.db"
+    with llenado_sin_checkpoint(archivo, intervalo=0.01) as puntos:
+        assert en_el_archivo(archivo, tmp_path) == -1
+        puntos.avisar()
+        assert puntos.esperar(1, timeout=10)
+        assert en_el_archivo(archivo, tmp_path) == 1500
+
+
 def test_closing_runs_the_pending_checkpoint_at_once(tmp_path: Path) -> None:
     archivo = tmp_path / "wal.db"
-    engine = create_db_engine(f"sqlite:///{archivo}")
-    puntos = PuntosDeControl(engine, intervalo=3600.0)
-    try:
-        with engine.connect() as conn, sin_autocheckpoint(conn), conn.begin():
-            conn.exec_driver_sql("CREATE TABLE relleno (x BLOB)")
-            conn.exec_driver_sql(LLENAR)
+    with llenado_sin_checkpoint(archivo, intervalo=3600.0) as puntos:
         puntos.avisar()
         assert puntos.hechos == 0  # an hour to go
         puntos.cerrar()
         assert puntos.hechos == 1
         assert en_el_archivo(archivo, tmp_path) == 1500
-    finally:
-        engine.dispose()
 
 
 def test_a_failed_write_gives_the_connection_back_with_its_autocheckpoint(tmp_path: Path) -> None:
