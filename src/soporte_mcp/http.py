@@ -286,7 +286,8 @@ class EscrituraAgrupada:
                 self._transporte.write(data)
                 return
             self._loop.call_soon(self._vaciar)
-        self._pendiente.append(data)
+        # Held past this call: a bytearray the caller may reuse is copied (uvicorn's writes are bytes).
+        self._pendiente.append(data if type(data) is bytes else bytes(data))
         self._tamano += len(data)
         if self._tamano >= self.LIMITE:
             self._vaciar()

@@ -213,3 +213,13 @@ async def test_what_waits_when_the_peer_is_gone_is_dropped() -> None:
     real.cerrado = True
     await asyncio.sleep(0)
     assert real.envios == []
+
+
+async def test_a_buffer_the_caller_reuses_after_writing_leaves_as_it_was_written() -> None:
+    real = TransporteDePrueba()
+    agrupada = EscrituraAgrupada(real, asyncio.get_running_loop())
+    trozo = bytearray(b"primero")
+    agrupada.write(trozo)
+    trozo[:] = b"otro"
+    await asyncio.sleep(0)
+    assert real.envios == [b"primero"]
