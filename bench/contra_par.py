@@ -45,6 +45,7 @@ REQUISITOS_PAR = RAIZ / "bench" / "par" / "requirements.txt"
 LUA = RAIZ / "bench" / "wrk.lua"
 WRK = os.environ.get("WRK", "/usr/bin/wrk")
 ARRANQUE_MAXIMO_S = 90.0
+TRABAJADORES_PAR = 2  # gunicorn's sync workers of the peer, as ours and the no-op run 2
 
 
 def venv_par() -> Path:
@@ -125,8 +126,8 @@ def la_referencia() -> Iterator[Servidor]:
 @contextmanager
 def el_par(url_db: str) -> Iterator[Servidor]:
     puerto = puerto_libre()
-    orden = [str(venv_par()), "-w", "2", "-k", "sync", "-b", f"{HOST}:{puerto}", "--log-level", "warning",
-             "bench.par.wsgi:application"]
+    orden = [str(venv_par()), "-w", str(TRABAJADORES_PAR), "-k", "sync", "-b", f"{HOST}:{puerto}",
+             "--log-level", "warning", "bench.par.wsgi:application"]
     base = f"http://{HOST}:{puerto}"
     env = entorno(PYTHONPATH=str(RAIZ), PAR_DATABASE_URL=url_db)
     with arrancado("par-django", orden, env, lambda: _get_ok(f"{base}/clientes/1/saldo")) as s:
@@ -326,13 +327,13 @@ def drenar_par(base: str, cliente_id: int) -> None:
 
     gunicorn's sync workers go on serving the connections wrk opened and then dropped,
     one by one: after a slow row (a full-table ``icontains`` on 1,000,000 customers on
-    PostgreSQL, ≈ 0.2 s a query) they were still at it for tens of seconds, and the next
-    rows measured 0 answers in 8 s. One request per worker, sent together, is served
-    once each worker has reached the end of that queue.
+    PostgreSQL, ≈ 1 s a query for the email fragment) they were still at it for tens of
+    seconds, and the next rows measured 0 answers in 8 s. One request per worker, sent
+    together, is served once each worker has reached the end of that queue.
     """
-    with ThreadPoolExecutor(2) as grupo:
+    with ThreadPoolExecutor(TRABAJADORES_PAR) as grupo:
         for r in grupo.map(lambda _: httpx2.get(f"{base}/clientes/{cliente_id}/saldo", timeout=DRENAJE_MAXIMO_S),
-                           range(2)):
+                           range(TRABAJADORES_PAR)):
             r.raise_for_status()
 
 

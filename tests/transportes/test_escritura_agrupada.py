@@ -179,9 +179,13 @@ class TransporteDePrueba(asyncio.Transport):
         self.cerrado = True
 
 
-async def test_writes_of_one_step_leave_together_after_it_and_close_sends_what_waits() -> None:
+def sobre_un_transporte_de_prueba() -> tuple[TransporteDePrueba, EscrituraAgrupada]:
     real = TransporteDePrueba()
-    agrupada = EscrituraAgrupada(real, asyncio.get_running_loop())
+    return real, EscrituraAgrupada(real, asyncio.get_running_loop())
+
+
+async def test_writes_of_one_step_leave_together_after_it_and_close_sends_what_waits() -> None:
+    real, agrupada = sobre_un_transporte_de_prueba()
     agrupada.write(b"cabeceras;")
     agrupada.write(b"")
     agrupada.write(b"cuerpo")
@@ -196,8 +200,7 @@ async def test_writes_of_one_step_leave_together_after_it_and_close_sends_what_w
 
 
 async def test_a_big_write_after_small_ones_goes_at_once_and_after_them() -> None:
-    real = TransporteDePrueba()
-    agrupada = EscrituraAgrupada(real, asyncio.get_running_loop())
+    real, agrupada = sobre_un_transporte_de_prueba()
     grande = b"x" * EscrituraAgrupada.LIMITE
     agrupada.write(b"cabeceras;")
     agrupada.write(grande)
@@ -207,8 +210,7 @@ async def test_a_big_write_after_small_ones_goes_at_once_and_after_them() -> Non
 
 
 async def test_what_waits_when_the_peer_is_gone_is_dropped() -> None:
-    real = TransporteDePrueba()
-    agrupada = EscrituraAgrupada(real, asyncio.get_running_loop())
+    real, agrupada = sobre_un_transporte_de_prueba()
     agrupada.write(b"tarde")
     real.cerrado = True
     await asyncio.sleep(0)
@@ -216,8 +218,7 @@ async def test_what_waits_when_the_peer_is_gone_is_dropped() -> None:
 
 
 async def test_a_buffer_the_caller_reuses_after_writing_leaves_as_it_was_written() -> None:
-    real = TransporteDePrueba()
-    agrupada = EscrituraAgrupada(real, asyncio.get_running_loop())
+    real, agrupada = sobre_un_transporte_de_prueba()
     trozo = bytearray(b"primero")
     agrupada.write(trozo)
     trozo[:] = b"otro"
